@@ -1,0 +1,24 @@
+// What the outside interface (CLI, control socket, later MQTT) may ask of a running door station.
+
+export type CallState = 'calling' | 'ringing' | 'active';
+
+export interface StationStatus {
+  registered: boolean;
+  /** Why the last registration attempt failed, when it did (e.g. "authentication failed"). */
+  registration: { state: string; lastError?: string; expiresAt?: string };
+  call: null | { state: CallState; peer: string; since: string };
+  door: { open: boolean; opened: number };
+}
+
+/** Result of a command: ok, or a one-line reason it was not carried out. */
+export type CommandResult = { ok: true; detail?: string } | { ok: false; error: string };
+
+export interface StationControl {
+  status(): StationStatus;
+  /** Same effect as pressing that button (default: the first configured one). */
+  press(button?: string): CommandResult;
+  /** Ends the current call, if any. */
+  hangup(): CommandResult;
+  /** Pulses the door opener. */
+  open(): CommandResult;
+}
