@@ -1,0 +1,363 @@
+// One outgoing call: INVITE with digest, provisional responses, the dialog that
+// a 2xx creates (RFC 3261 §12, §13), ACK with the route set from
+// Record-Route, CANCEL before answer (§9.1), BYE in both directions (§15), and
+// the in-dialog requests a phone may send (re-INVITE, INFO, OPTIONS).
+// The call knows nothing of media: it carries SDP bodies and reports events.
+import type { AuthHeader, NameAddr, SipRequest, SipResponse } from './message.ts';
+import type { TimerHandle } from './clock.ts';
+import { newCallId, newTag } from './ids.ts';
+import type { ClientOutcome, ClientTransaction, ServerTransaction } from './transaction.ts';
+import type { Authenticator } from './authenticator.ts';
+import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
+
+export type CallPhase = 'calling' | 'ringing' | 'active' | 'ended';
+
+/** Why a call ended: who ended it, the SIP status when there was one, and a human reason. */
+export interface EndCause {
+  by: 'local' | 'remote' | 'network';
+  status?: number;
+  reason: string;
+}
+
+export interface CallEvents {
+  /** 180/183 (with SDP when the network sends early media). */
+  onRinging(status: number, sdp?: Buffer): void;
+  /** 2xx: the dialog is confirmed; sdp is the answer to our offer. */
+  onAnswered(sdp: Buffer): void;
+  /** The call is over, once, whatever the path. */
+  onEnded(cause: EndCause): void;
+  /** The peer sent a new offer (re-INVITE); return our answer, or undefined to refuse with 488. */
+  onReoffer?(sdp: Buffer): Buffer | undefined;
+  /** An INFO request in the dialog (e.g. application/dtmf-relay). */
+  onInfo?(contentType: string | undefined, body: Buffer): void;
+}
+
+export interface OutgoingCallOptions {
+  /** Request-URI of the callee. */
+  target: string;
+  /** Our SDP offer. */
+  offer: Buffer;
+  auth: Authenticator;
+  log: UaLog;
+  events: CallEvents;
+}
+
+/** Reason phrases for the failures a door station meets most. */
+function describeFailure(res: SipResponse): string {
+  const known: Record<number, string> = {
+    404: 'not found (unknown extension)',
+    408: 'no answer (request timeout)',
+    480: 'temporarily unavailable (not registered or do-not-disturb)',
+    486: 'busy',
+    487: 'cancelled',
+    488: 'not acceptable here (no common codec)',
+    600: 'busy everywhere',
+    603: 'declined',
+  };
+  return `${res.status} ${known[res.status] ?? res.reason}`.trim();
+}
+
+export class OutgoingCall implements DialogOwner {
+  readonly callId: string;
+  private readonly localTag = newTag();
+  private phase: CallPhase = 'calling';
+  private cseq = 0;
+  private invite?: ClientTransaction;
+  private inviteReq?: SipRequest;
+  private authTries = 0;
+  private gotProvisional = false;
+  private cancelWanted = false;
+  private cancelSent = false;
+  private cancelGuard?: TimerHandle;
+  private endedReported = false;
+  // Dialog state (§12.1.2), set by the 2xx.
+  private remoteTag?: string;
+  private remoteTarget?: string;
+  private routeSet: NameAddr[] = [];
+  private remoteCseq?: number;
+  private ack?: SipRequest;
+  private reinviteRetransmit?: TimerHandle;
+
+  constructor(
+    private readonly ua: UserAgent,
+    private readonly opts: OutgoingCallOptions,
+  ) {
+    this.callId = newCallId(ua.identity.domain);
+  }
+
+  get state(): CallPhase {
+    return this.phase;
+  }
+
+  get peer(): string {
+    return this.opts.target;
+  }
+
+  /** Sends the INVITE. */
+  start(): void {
+    this.ua.addDialogOwner(this);
+    this.sendInvite();
+  }
+
+  private sendInvite(auth?: { header: AuthHeader; proxy: boolean }): void {
+    const ua = this.ua;
+    const req = ua.buildRequest({
+      method: 'INVITE',
+      uri: this.opts.target,
+      from: ua.fromHeader(this.localTag),
+      to: { uri: this.opts.target, params: {} },
+      callId: this.callId,
+      cseq: ++this.cseq,
+      contact: [ua.contact()],
+      body: this.opts.offer,
+      contentType: 'application/sdp',
+      other: { allow: [ALLOWED_METHODS.join(', ')] },
+    });
+    if (auth) {
+      if (auth.proxy) req.headers.proxyAuthorization = [auth.header];
+      else req.headers.authorization = [auth.header];
+    }
+    this.inviteReq = req;
+    this.gotProvisional = false;
+    this.invite = ua.sendRequest(req, (o) => this.onInviteOutcome(o, req));
+  }
+
+  private onInviteOutcome(o: ClientOutcome, req: SipRequest): void {
+    if (o.kind !== 'response') {
+      this.end({ by: 'network', reason: o.kind === 'timeout' ? 'no answer from the server (timeout)' : `cannot reach the server: ${o.reason}` });
+      if (req === this.inviteReq) this.release();
+      return;
+    }
+    const res = o.response;
+    if (req !== this.inviteReq) {
+      // A 2xx to an INVITE we replaced (challenge) or cancelled still makes a dialog: end it.
+      if (res.status >= 200 && res.status < 300) this.ackAndBye(res);
+      return;
+    }
+    if (res.status < 200) {
+      if (res.status === 100) {
+        this.gotProvisional = true;
+      } else {
+        this.gotProvisional = true;
+        if (this.phase === 'calling' && !this.cancelWanted) {
+          this.phase = 'ringing';
+          this.opts.events.onRinging(res.status, res.body.length ? res.body : undefined);
+        }
+      }
+      if (this.cancelWanted && !this.cancelSent) this.sendCancel();
+      return;
+    }
+    if (res.status < 300) return this.onAccepted(res);
+    if ((res.status === 401 || res.status === 407) && !this.cancelWanted) {
+      const a = this.opts.auth.answer(res, 'INVITE', this.opts.target, this.opts.offer);
+      if (a.ok && ++this.authTries <= 2) return this.sendInvite({ header: a.header, proxy: a.proxy });
+      this.end({ by: 'network', status: res.status, reason: a.ok ? 'authentication failed' : a.error });
+    } else if (this.cancelWanted) {
+      this.end({ by: 'local', status: res.status, reason: 'cancelled' });
+    } else {
+      this.end({ by: 'remote', status: res.status, reason: describeFailure(res) });
+    }
+    this.release();
+  }
+
+  private onAccepted(res: SipResponse): void {
+    if (this.remoteTag !== undefined) {
+      // A retransmission (same tag): repeat the ACK. A second dialog from forking: close it.
+      if (res.headers.to.params.tag === this.remoteTag) this.resendAck();
+      else this.ackAndBye(res);
+      return;
+    }
+    this.remoteTag = String(res.headers.to.params.tag ?? '');
+    const contact = res.headers.contact === '*' ? undefined : res.headers.contact?.[0]?.uri;
+    this.remoteTarget = contact ?? this.opts.target;
+    // §12.1.2: the route set is the Record-Route of the 2xx, reversed.
+    this.routeSet = [...(res.headers.recordRoute ?? [])].reverse();
+    this.ack = this.buildInDialog('ACK', this.cseq);
+    this.resendAck();
+    this.ua.timers.clear(this.cancelGuard);
+    if (this.cancelWanted || this.phase === 'ended') {
+      // The callee answered while we were cancelling (§9.1 race): hang up properly.
+      this.phase = 'ended';
+      this.sendBye();
+      return;
+    }
+    this.phase = 'active';
+    this.opts.events.onAnswered(res.body);
+  }
+
+  private resendAck(): void {
+    if (this.ack) this.ua.sendStateless(this.ack);
+  }
+
+  /** A 2xx for a dialog we do not want: ACK it and BYE it at once. */
+  private ackAndBye(res: SipResponse): void {
+    const tag = String(res.headers.to.params.tag ?? '');
+    const contact = res.headers.contact === '*' ? undefined : res.headers.contact?.[0]?.uri;
+    const route = [...(res.headers.recordRoute ?? [])].reverse();
+    const base = { from: this.ua.fromHeader(this.localTag), to: { ...res.headers.to }, callId: this.callId, route };
+    const uri = contact ?? this.opts.target;
+    this.ua.sendStateless(this.ua.buildRequest({ method: 'ACK', uri, cseq: res.headers.cseq.seq, ...base }));
+    this.ua.sendRequest(this.ua.buildRequest({ method: 'BYE', uri, cseq: res.headers.cseq.seq + 1, ...base }), () => {});
+    void tag;
+  }
+
+  private buildInDialog(method: string, cseq: number, extra?: Partial<Parameters<UserAgent['buildRequest']>[0]>): SipRequest {
+    return this.ua.buildRequest({
+      method,
+      uri: this.remoteTarget ?? this.opts.target,
+      from: this.ua.fromHeader(this.localTag),
+      to: { uri: this.opts.target, params: { tag: this.remoteTag ?? '' } },
+      callId: this.callId,
+      cseq,
+      route: this.routeSet,
+      ...extra,
+    });
+  }
+
+  /** Ends the call from our side: CANCEL before answer, BYE after. */
+  hangup(reason = 'hung up'): void {
+    if (this.phase === 'ended') return;
+    if (this.phase === 'active') {
+      this.sendBye();
+      this.end({ by: 'local', reason });
+      return;
+    }
+    // Not answered yet: CANCEL, now if a provisional arrived, else when one does (§9.1).
+    this.cancelWanted = true;
+    if (this.gotProvisional) this.sendCancel();
+    // §9.1: if no final response comes within 64*T1, consider the INVITE cancelled.
+    this.cancelGuard = this.ua.timers.set(32_000, () => {
+      this.invite?.terminate();
+      this.release();
+    });
+    this.end({ by: 'local', reason });
+  }
+
+  private sendCancel(): void {
+    const inv = this.inviteReq;
+    if (!inv || this.cancelSent) return;
+    this.cancelSent = true;
+    // §9.1: same Request-URI, Call-ID, To, From, CSeq number, Route and branch as the INVITE.
+    const cancel = this.ua.buildRequest({
+      method: 'CANCEL',
+      uri: inv.uri,
+      from: inv.headers.from,
+      to: inv.headers.to,
+      callId: inv.headers.callId,
+      cseq: inv.headers.cseq.seq,
+      branch: String(inv.headers.via[0]!.params.branch),
+      ...(inv.headers.route ? { route: inv.headers.route } : {}),
+    });
+    this.ua.sendRequest(cancel, () => {});
+  }
+
+  private sendBye(authTry?: { header: AuthHeader; proxy: boolean }): void {
+    const bye = this.buildInDialog('BYE', ++this.cseq);
+    if (authTry) {
+      if (authTry.proxy) bye.headers.proxyAuthorization = [authTry.header];
+      else bye.headers.authorization = [authTry.header];
+    }
+    this.ua.sendRequest(bye, (o) => {
+      if (o.kind === 'response' && o.response.status < 200) return;
+      const s = o.kind === 'response' ? o.response.status : 0;
+      if (o.kind === 'response' && (s === 401 || s === 407) && !authTry) {
+        const a = this.opts.auth.answer(o.response, 'BYE', bye.uri);
+        if (a.ok) return this.sendBye({ header: a.header, proxy: a.proxy });
+      }
+      this.release();
+    });
+  }
+
+  // Reports the end once; the dialog itself is released separately, when no
+  // CANCEL or BYE is left in flight.
+  private end(cause: EndCause): void {
+    this.phase = 'ended';
+    if (!this.endedReported) {
+      this.endedReported = true;
+      this.opts.events.onEnded(cause);
+    }
+  }
+
+  /** True once nothing of this call is left on the wire. */
+  get released(): boolean {
+    return this.isReleased;
+  }
+  private isReleased = false;
+
+  private release(): void {
+    this.isReleased = true;
+    this.ua.timers.clear(this.cancelGuard);
+    this.ua.timers.clear(this.reinviteRetransmit);
+    this.ua.removeDialogOwner(this);
+  }
+
+  // --- DialogOwner ----------------------------------------------------------
+
+  onStray2xx(res: SipResponse): void {
+    if (res.headers.callId !== this.callId) return;
+    if (res.headers.to.params.tag === this.remoteTag) this.resendAck();
+    else if (res.headers.from.params.tag === this.localTag) this.ackAndBye(res);
+  }
+
+  onInDialogRequest(req: SipRequest, tx: ServerTransaction | undefined): boolean {
+    if (req.headers.callId !== this.callId) return false;
+    if (req.headers.to.params.tag !== this.localTag) return false;
+    if (this.remoteTag === undefined || req.headers.from.params.tag !== this.remoteTag) return false;
+    if (req.method === 'ACK') {
+      this.ua.timers.clear(this.reinviteRetransmit); // the ACK of our 2xx to a re-INVITE
+      return true;
+    }
+    if (!tx) return true;
+    // §12.2.2: requests with a lower CSeq than the last are out of order.
+    const seq = req.headers.cseq.seq;
+    if (this.remoteCseq !== undefined && seq <= this.remoteCseq) {
+      tx.respond(this.ua.makeResponse(req, 500, 'Server Internal Error', { other: { 'retry-after': ['1'] } }));
+      return true;
+    }
+    this.remoteCseq = seq;
+    switch (req.method) {
+      case 'BYE':
+        tx.respond(this.ua.makeResponse(req, 200, 'OK'));
+        this.end({ by: 'remote', reason: 'hung up by the other side' });
+        this.release();
+        return true;
+      case 'INVITE':
+        this.answerReinvite(req, tx);
+        return true;
+      case 'INFO':
+        tx.respond(this.ua.makeResponse(req, 200, 'OK'));
+        this.opts.events.onInfo?.(req.headers.contentType, req.body);
+        return true;
+      case 'OPTIONS':
+        tx.respond(this.ua.makeResponse(req, 200, 'OK', { other: { allow: [ALLOWED_METHODS.join(', ')] } }));
+        return true;
+      default:
+        tx.respond(this.ua.makeResponse(req, 501, 'Not Implemented', { other: { allow: [ALLOWED_METHODS.join(', ')] } }));
+        return true;
+    }
+  }
+
+  // A re-INVITE (hold, codec or address change): answer its offer, then repeat
+  // the 2xx until the ACK arrives (§13.3.1.4), since the transaction will not.
+  private answerReinvite(req: SipRequest, tx: ServerTransaction): void {
+    const answer = req.body.length ? this.opts.events.onReoffer?.(req.body) : this.opts.offer;
+    if (!answer) {
+      tx.respond(this.ua.makeResponse(req, 488, 'Not Acceptable Here'));
+      return;
+    }
+    const contact = req.headers.contact === '*' ? undefined : req.headers.contact?.[0]?.uri;
+    if (contact) this.remoteTarget = contact;
+    const ok = this.ua.makeResponse(req, 200, 'OK', { contact: [this.ua.contact()], contentType: 'application/sdp' }, answer);
+    tx.respond(ok);
+    let interval = 500;
+    let elapsed = 0;
+    const again = () => {
+      elapsed += interval;
+      if (elapsed > 32_000) return;
+      this.ua.transport.send(ok, tx.responseDest);
+      interval = Math.min(interval * 2, 4000);
+      this.reinviteRetransmit = this.ua.timers.set(interval, again);
+    };
+    if (tx.responseDest.protocol === 'UDP') this.reinviteRetransmit = this.ua.timers.set(interval, again);
+  }
+}
