@@ -1,0 +1,224 @@
+// The one owner of the SIP sockets: a UDP socket and a TCP listener on the
+// same local port, plus TCP connections (outgoing and accepted) reused by
+// remote address. Messages are parsed here and handed to the SIP core.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { parseMessage, serializeMessage, SipParseError, type SipMessage } from '../sip/message.ts';
+import type { Endpoint, Protocol, SipTransportPort } from '../sip/transport-port.ts';
+import { StreamFramer } from './stream-framer.ts';
+
+export interface TransportLog {
+  debug(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SipTransportOptions {
+  /** Local address to bind; undefined binds all addresses. */
+  host?: string;
+  /** Local port; 0 or undefined lets the system choose. */
+  port?: number;
+  /** Where requests usually go: used to find the local address to advertise when bound to all. */
+  server?: { address: string; port: number };
+  tcp: boolean;
+  log: TransportLog;
+  onMessage(msg: SipMessage, source: Endpoint): void;
+}
+
+export interface SipTransport extends SipTransportPort {
+  close(): Promise<void>;
+}
+
+/** Thrown when a socket cannot be opened; the message is one line for the user. */
+export class TransportError extends Error {}
+
+function describeBindError(err: NodeJS.ErrnoException, where: string): string {
+  if (err.code === 'EADDRINUSE') return `sip.listen ${where}: address already in use (another SIP program running?)`;
+  if (err.code === 'EADDRNOTAVAIL') return `sip.listen ${where}: no such local address`;
+  if (err.code === 'EACCES') return `sip.listen ${where}: permission denied (ports below 1024 need privileges)`;
+  return `sip.listen ${where}: ${err.message}`;
+}
+
+// The address the kernel would use to reach the server: a connected UDP socket
+// sends nothing, but tells us the route's source address.
+async function localAddressToward(server: { address: string; port: number }): Promise<string> {
+  const s = dgram.createSocket(net.isIPv6(server.address) ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.connect(server.port, server.address, () => resolve());
+    });
+    return s.address().address;
+  } finally {
+    s.close();
+  }
+}
+
+function bindUdp(host: string | undefined, port: number, onMessage: (b: Buffer, r: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
+  const sock = dgram.createSocket(host && net.isIPv6(host) ? 'udp6' : 'udp4');
+  return new Promise((resolve, reject) => {
+    sock.once('error', (err) => {
+      sock.close();
+      reject(err);
+    });
+    sock.bind({ port, address: host, exclusive: true }, () => {
+      sock.removeAllListeners('error');
+      sock.on('message', onMessage);
+      resolve(sock);
+    });
+  });
+}
+
+function listenTcp(host: string | undefined, port: number, onConn: (s: net.Socket) => void): Promise<net.Server> {
+  const server = net.createServer(onConn);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.removeAllListeners('error');
+      resolve(server);
+    });
+  });
+}
+
+/** Opens the SIP sockets; rejects with a TransportError naming sip.listen when it cannot. */
+export async function openSipTransport(opts: SipTransportOptions): Promise<SipTransport> {
+  const log = opts.log;
+  const where = `${opts.host ?? '*'}:${opts.port ?? 0}`;
+  const connections = new Map<string, Connection>();
+  let closed = false;
+
+  const deliver = (bytes: Buffer, source: Endpoint) => {
+    if (closed) return;
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(bytes);
+    } catch (e) {
+      const reason = e instanceof SipParseError ? e.message : String(e);
+      log.debug('sip.unparsable', { from: `${source.address}:${source.port}`, reason });
+      return;
+    }
+    try {
+      opts.onMessage(msg, source);
+    } catch (e) {
+      // A bug in handling one message must not take the door down.
+      log.warn('sip.handler-error', { reason: e instanceof Error ? e.message : String(e) });
+    }
+  };
+
+  let udp: dgram.Socket;
+  let tcp: net.Server | undefined;
+  try {
+    udp = await bindUdp(opts.host, opts.port ?? 0, (b, r) => {
+      // A bare CRLF keep-alive on UDP needs no answer (RFC 5626 §4.4.2 uses STUN there).
+      if (b.length <= 4 && b.toString('latin1').trim() === '') return;
+      deliver(b, { protocol: 'UDP', address: r.address, port: r.port });
+    });
+  } catch (e) {
+    throw new TransportError(describeBindError(e as NodeJS.ErrnoException, where));
+  }
+  const port = udp.address().port;
+  if (opts.tcp) {
+    try {
+      tcp = await listenTcp(opts.host, port, (s) => adopt(s));
+    } catch (e) {
+      udp.close();
+      throw new TransportError(describeBindError(e as NodeJS.ErrnoException, `${opts.host ?? '*'}:${port} (tcp)`));
+    }
+  }
+  let advertised = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : undefined;
+  if (!advertised) advertised = opts.server ? await localAddressToward(opts.server).catch(() => '127.0.0.1') : '127.0.0.1';
+
+  class Connection {
+    readonly framer = new StreamFramer();
+    readonly pending: Array<{ bytes: Buffer; onError?: (r: string) => void }> = [];
+    connected: boolean;
+    constructor(
+      readonly sock: net.Socket,
+      readonly remote: Endpoint,
+      connected: boolean,
+    ) {
+      this.connected = connected;
+      sock.setNoDelay(true);
+      sock.setKeepAlive(true, 30_000);
+      sock.on('data', (chunk: Buffer) => {
+        for (const ev of this.framer.push(chunk)) {
+          if (ev.kind === 'ping') sock.write('\r\n');
+          else if (ev.kind === 'message') deliver(ev.bytes, this.remote);
+          else {
+            log.debug('sip.stream-error', { from: `${remote.address}:${remote.port}`, reason: ev.reason });
+            sock.destroy();
+          }
+        }
+      });
+      sock.on('error', (err) => {
+        for (const p of this.pending.splice(0)) p.onError?.(err.message);
+      });
+      sock.on('close', () => {
+        if (connections.get(key(remote)) === this) connections.delete(key(remote));
+        for (const p of this.pending.splice(0)) p.onError?.('connection closed');
+      });
+    }
+    write(bytes: Buffer, onError?: (r: string) => void): void {
+      if (!this.connected) {
+        this.pending.push(onError ? { bytes, onError } : { bytes });
+        return;
+      }
+      this.sock.write(bytes, (err) => {
+        if (err) onError?.(err.message);
+      });
+    }
+    flush(): void {
+      this.connected = true;
+      for (const p of this.pending.splice(0)) this.write(p.bytes, p.onError);
+    }
+  }
+
+  const key = (e: { address: string; port: number }) => `${e.address}|${e.port}`;
+
+  function adopt(sock: net.Socket): void {
+    if (closed) {
+      sock.destroy();
+      return;
+    }
+    const remote: Endpoint = { protocol: 'TCP', address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+    connections.set(key(remote), new Connection(sock, remote, true));
+  }
+
+  function tcpConnection(dest: Endpoint): Connection {
+    const existing = connections.get(key(dest));
+    if (existing && !existing.sock.destroyed) return existing;
+    const sock = net.connect({ host: dest.address, port: dest.port, ...(advertised && opts.host ? { localAddress: opts.host } : {}) });
+    const c = new Connection(sock, { protocol: 'TCP', address: dest.address, port: dest.port }, false);
+    sock.once('connect', () => c.flush());
+    connections.set(key(dest), c);
+    return c;
+  }
+
+  const localFor = (_p: Protocol) => ({ address: advertised!, port });
+
+  return {
+    local: localFor,
+    send(message, dest, onError) {
+      if (closed) {
+        onError?.('transport closed');
+        return;
+      }
+      const bytes = serializeMessage(message);
+      if (dest.protocol === 'UDP') {
+        udp.send(bytes, dest.port, dest.address, (err) => {
+          if (err) onError?.(err.message);
+        });
+      } else if (dest.protocol === 'TCP') {
+        tcpConnection(dest).write(bytes, onError);
+      } else {
+        onError?.(`${dest.protocol} is not supported yet`);
+      }
+    },
+    async close() {
+      closed = true;
+      for (const c of connections.values()) c.sock.destroy();
+      connections.clear();
+      await new Promise<void>((r) => udp.close(() => r()));
+      if (tcp) await new Promise<void>((r) => tcp!.close(() => r()));
+    },
+  };
+}
