@@ -1,0 +1,238 @@
+// What the door does, as a state machine: a press rings every target of its
+// button at once, the first to answer gets the call and the others are
+// cancelled; an unanswered call is given up after the ring timeout; a call
+// ends at its maximum duration; the opener is pulsed on request or on a
+// correct DTMF code. Events in, actions out: no I/O, no timers of its own.
+
+export interface DoorButton {
+  name: string;
+  /** Request-URIs to ring in parallel. */
+  targets: string[];
+}
+
+export interface DoorSettings {
+  buttons: DoorButton[];
+  ringTimeoutMs: number;
+  maxDurationMs: number;
+  openMs: number;
+  /** DTMF codes that open the door during a call. */
+  codes: string[];
+}
+
+export type EndReason = string;
+
+export type DoorEvent =
+  | { type: 'press'; button?: string }
+  | { type: 'hangup'; reason?: string }
+  | { type: 'leg-ringing'; leg: number }
+  | { type: 'leg-answered'; leg: number }
+  | { type: 'leg-ended'; leg: number; reason: string; status?: number; by: 'local' | 'remote' | 'network' }
+  | { type: 'timer'; name: TimerName }
+  | { type: 'open'; by: string }
+  | { type: 'dtmf'; digit: string };
+
+export type TimerName = 'ring' | 'max-duration' | 'door';
+
+export type DoorAction =
+  | { type: 'dial'; leg: number; target: string }
+  | { type: 'hangup-leg'; leg: number; reason: string }
+  | { type: 'connect-media'; leg: number }
+  | { type: 'start-timer'; name: TimerName; ms: number }
+  | { type: 'cancel-timer'; name: TimerName }
+  | { type: 'relay'; energised: boolean }
+  | { type: 'log'; level: 'info' | 'warn'; event: string; fields: Record<string, unknown> };
+
+interface Leg {
+  id: number;
+  target: string;
+  ringing: boolean;
+}
+
+type CallState =
+  | { phase: 'idle' }
+  | { phase: 'calling'; button: string; legs: Leg[]; startedAt: number; ringing: boolean }
+  | { phase: 'active'; button: string; leg: Leg; startedAt: number; answeredAt: number };
+
+export interface DoorSnapshot {
+  call: null | { state: 'calling' | 'ringing' | 'active'; peer: string; since: number };
+  door: { open: boolean; opened: number };
+}
+
+/** Longest DTMF sequence kept while matching codes. */
+const DTMF_HISTORY = 16;
+
+export class Door {
+  private call: CallState = { phase: 'idle' };
+  private nextLeg = 1;
+  private doorOpen = false;
+  private opened = 0;
+  private digits = '';
+
+  constructor(private readonly settings: DoorSettings) {}
+
+  /** What status reports. */
+  snapshot(): DoorSnapshot {
+    const c = this.call;
+    let call: DoorSnapshot['call'] = null;
+    if (c.phase === 'calling') {
+      const peer = c.legs.find((l) => l.ringing)?.target ?? c.legs[0]?.target ?? '';
+      call = { state: c.ringing ? 'ringing' : 'calling', peer, since: c.startedAt };
+    } else if (c.phase === 'active') {
+      call = { state: 'active', peer: c.leg.target, since: c.answeredAt };
+    }
+    return { call, door: { open: this.doorOpen, opened: this.opened } };
+  }
+
+  /** Feeds one event at time `now` (ms); returns what to do. */
+  handle(ev: DoorEvent, now: number): DoorAction[] {
+    switch (ev.type) {
+      case 'press':
+        return this.press(ev.button, now);
+      case 'hangup':
+        return this.hangup(ev.reason ?? 'hung up at the door');
+      case 'leg-ringing':
+        return this.legRinging(ev.leg);
+      case 'leg-answered':
+        return this.legAnswered(ev.leg, now);
+      case 'leg-ended':
+        return this.legEnded(ev, now);
+      case 'timer':
+        return this.timer(ev.name);
+      case 'open':
+        return this.open(ev.by);
+      case 'dtmf':
+        return this.dtmf(ev.digit);
+    }
+  }
+
+  private press(buttonName: string | undefined, now: number): DoorAction[] {
+    const button = buttonName === undefined ? this.settings.buttons[0] : this.settings.buttons.find((b) => b.name === buttonName);
+    if (!button) return [log('warn', 'press.unknown-button', { button: buttonName })];
+    if (this.call.phase !== 'idle') {
+      // A visitor pressing again while it rings or while talking must not start a second call.
+      return [log('info', 'press.ignored', { button: button.name, reason: `call ${this.call.phase}` })];
+    }
+    const legs = button.targets.map((target) => ({ id: this.nextLeg++, target, ringing: false }));
+    this.call = { phase: 'calling', button: button.name, legs, startedAt: now, ringing: false };
+    return [
+      log('info', 'press', { button: button.name }),
+      ...legs.map((l): DoorAction => ({ type: 'dial', leg: l.id, target: l.target })),
+      { type: 'start-timer', name: 'ring', ms: this.settings.ringTimeoutMs },
+    ];
+  }
+
+  private hangup(reason: string): DoorAction[] {
+    const c = this.call;
+    if (c.phase === 'idle') return [];
+    const legs = c.phase === 'calling' ? c.legs : [c.leg];
+    this.call = { phase: 'idle' };
+    this.digits = '';
+    return [
+      { type: 'cancel-timer', name: 'ring' },
+      { type: 'cancel-timer', name: 'max-duration' },
+      ...legs.map((l): DoorAction => ({ type: 'hangup-leg', leg: l.id, reason })),
+    ];
+  }
+
+  private legRinging(id: number): DoorAction[] {
+    const c = this.call;
+    if (c.phase !== 'calling') return [];
+    const leg = c.legs.find((l) => l.id === id);
+    if (!leg || leg.ringing) return [];
+    leg.ringing = true;
+    const first = !c.ringing;
+    c.ringing = true;
+    return first ? [log('info', 'call.ringing', { peer: leg.target })] : [];
+  }
+
+  private legAnswered(id: number, now: number): DoorAction[] {
+    const c = this.call;
+    if (c.phase !== 'calling') {
+      // A second answer after another leg won: that phone must not stay connected to nothing.
+      return [{ type: 'hangup-leg', leg: id, reason: 'answered elsewhere' }];
+    }
+    const leg = c.legs.find((l) => l.id === id);
+    if (!leg) return [{ type: 'hangup-leg', leg: id, reason: 'answered elsewhere' }];
+    const others = c.legs.filter((l) => l.id !== id);
+    this.call = { phase: 'active', button: c.button, leg, startedAt: c.startedAt, answeredAt: now };
+    this.digits = '';
+    return [
+      { type: 'cancel-timer', name: 'ring' },
+      ...others.map((l): DoorAction => ({ type: 'hangup-leg', leg: l.id, reason: 'answered elsewhere' })),
+      { type: 'connect-media', leg: id },
+      { type: 'start-timer', name: 'max-duration', ms: this.settings.maxDurationMs },
+      log('info', 'call.answered', { peer: leg.target, afterMs: now - c.startedAt }),
+    ];
+  }
+
+  private legEnded(ev: Extract<DoorEvent, { type: 'leg-ended' }>, now: number): DoorAction[] {
+    const c = this.call;
+    if (c.phase === 'calling') {
+      const leg = c.legs.find((l) => l.id === ev.leg);
+      if (!leg) return [];
+      c.legs = c.legs.filter((l) => l.id !== ev.leg);
+      const fields = { peer: leg.target, reason: ev.reason, ...(ev.status ? { status: ev.status } : {}) };
+      if (c.legs.length > 0) return [log('info', 'call.leg-failed', fields)];
+      this.call = { phase: 'idle' };
+      return [
+        { type: 'cancel-timer', name: 'ring' },
+        log(ev.by === 'local' ? 'info' : 'warn', 'call.ended', { ...fields, answered: false, durationS: secs(now - c.startedAt) }),
+      ];
+    }
+    if (c.phase === 'active' && c.leg.id === ev.leg) {
+      this.call = { phase: 'idle' };
+      this.digits = '';
+      return [
+        { type: 'cancel-timer', name: 'max-duration' },
+        log('info', 'call.ended', {
+          peer: c.leg.target,
+          reason: ev.reason,
+          by: ev.by,
+          answered: true,
+          durationS: secs(now - c.answeredAt),
+        }),
+      ];
+    }
+    return [];
+  }
+
+  private timer(name: TimerName): DoorAction[] {
+    if (name === 'ring' && this.call.phase === 'calling') {
+      return [log('info', 'call.no-answer', { afterS: secs(this.settings.ringTimeoutMs) }), ...this.hangup('no answer')];
+    }
+    if (name === 'max-duration' && this.call.phase === 'active') {
+      return [log('info', 'call.max-duration', { afterS: secs(this.settings.maxDurationMs) }), ...this.hangup('maximum call duration reached')];
+    }
+    if (name === 'door' && this.doorOpen) {
+      this.doorOpen = false;
+      return [{ type: 'relay', energised: false }, log('info', 'door.closed', {})];
+    }
+    return [];
+  }
+
+  private open(by: string): DoorAction[] {
+    this.opened++;
+    const actions: DoorAction[] = [log('info', 'door.opened', { by }), { type: 'start-timer', name: 'door', ms: this.settings.openMs }];
+    // A second open while energised just extends the pulse.
+    if (!this.doorOpen) actions.unshift({ type: 'relay', energised: true });
+    this.doorOpen = true;
+    return actions;
+  }
+
+  private dtmf(digit: string): DoorAction[] {
+    if (this.call.phase !== 'active') return [];
+    this.digits = (this.digits + digit).slice(-DTMF_HISTORY);
+    const code = this.settings.codes.find((c) => c.length > 0 && this.digits.endsWith(c));
+    if (!code) return [];
+    this.digits = '';
+    return this.open('dtmf');
+  }
+}
+
+function log(level: 'info' | 'warn', event: string, fields: Record<string, unknown>): DoorAction {
+  return { type: 'log', level, event, fields };
+}
+
+function secs(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}
