@@ -1,0 +1,347 @@
+// The configuration file's shape: every key, its default and its limits.
+//
+// Keys are snake_case in YAML and stay snake_case in the parsed `Config`, so a
+// key path in an error message is exactly what the installer has to edit.
+// Unknown keys are errors, so a typo ("pasword") never silently falls back to
+// a default. Strings that YAML would read as numbers (`call: [101]`,
+// `codes: [0815]`) must be quoted: a number loses leading zeros, and a door
+// code or phone number with its "0" dropped is a different one.
+import { z } from 'zod';
+import { parseHostPort, parseListen, isHostName } from './address.ts';
+
+/** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
+export type SecretRead = { ok: true; path: string; value: string } | { ok: false; error: string };
+
+/** Reads a secret file named in the config (relative names are the reader's business). */
+export type SecretReader = (file: string) => SecretRead;
+
+export type Transport = 'udp' | 'tcp' | 'tls';
+export type Codec = 'PCMU' | 'PCMA';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'text' | 'json';
+
+/** A GPIO line on a character-device chip ("gpiochip0", line 17). */
+export interface GpioLine {
+  chip: string;
+  line: number;
+}
+
+export interface ButtonConfig {
+  name: string;
+  gpio?: GpioLine;
+  /** User parts ("101") or sip:/sips: URIs, as written; several ring at once. */
+  call: string[];
+}
+
+/** The parsed configuration with every default filled in. */
+export interface Config {
+  sip: {
+    /** Registrar and outbound proxy; port defaults to 5060 (5061 for tls). */
+    server: { host: string; port: number };
+    transport: Transport;
+    /** Domain of the door's AOR and of user-part call targets; default: the server's host. */
+    domain: string;
+    user: string;
+    /** Digest authentication user name; default: `user`. */
+    auth_user: string;
+    /** The secret, from `password` or read from `password_file`. */
+    password: string;
+    /** Absolute path the password was read from, when it came from a file. */
+    password_file?: string;
+    /** Local address and/or port to bind; absent parts are chosen by the system. */
+    listen?: { host?: string; port?: number };
+    /** Display name in From headers; default "Door". */
+    display_name: string;
+    /** Registration lifetime requested from the registrar, in seconds (60..86400). */
+    expires: number;
+    /** User-Agent header; absent means none is sent (no version banner for scanners). */
+    user_agent?: string;
+  };
+  buttons: ButtonConfig[];
+  audio: {
+    /** A PortAudio device name, "default", or file:PATH.wav (looped). */
+    input: string;
+    /** A PortAudio device name, "default", file:PATH.wav (recorded), or "none". */
+    output: string;
+    /** Offered codecs in order of preference. */
+    codecs: Codec[];
+  };
+  control: { socket: string };
+  door: {
+    relay?: GpioLine;
+    /** How long the opener is energised, in milliseconds (100..60000). */
+    open_ms: number;
+    /** DTMF codes (digits, * and #) that open the door during a call. */
+    codes: string[];
+  };
+  incoming: {
+    enabled: boolean;
+    /** User parts or URIs that may call the door when enabled. */
+    allow: string[];
+  };
+  calls: {
+    /** Seconds before an unanswered outgoing call is cancelled. */
+    ring_timeout: number;
+    /** Seconds after which any call is hung up. */
+    max_duration: number;
+  };
+  log: { level: LogLevel; format: LogFormat };
+  mqtt?: {
+    /** mqtt:// or mqtts:// broker URL (may carry credentials). */
+    url: string;
+    /** Base topic: state, events and commands live below it. */
+    topic: string;
+  };
+}
+
+export const DEFAULT_CONFIG_PATH = '/etc/intercom/config.yaml';
+export const DEFAULT_CONTROL_SOCKET = '/run/intercom/control.sock';
+/** sun_path holds 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+type Ctx = z.core.$RefinementCtx;
+
+function fail(ctx: Ctx, input: unknown, message: string, path?: PropertyKey[]): void {
+  ctx.addIssue({ code: 'custom', message, input, ...(path ? { path } : {}) });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Cross-field checks run even when a sibling key is invalid, so all problems are reported at once. */
+const always = { when: () => true };
+
+const text = () => z.string().min(1, { error: 'must not be empty' });
+
+/** Text that ends up in a SIP header: a line break in it would forge headers. */
+const headerText = () =>
+  text().refine((s) => !CONTROL_CHARS.test(s), { error: 'must not contain control characters' });
+
+function intBetween(min: number, max: number) {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.number().int({ error }).min(min, { error }).max(max, { error });
+}
+
+function secondsUpTo(max: number) {
+  const error = `must be a number of seconds above 0 and at most ${max}`;
+  return z.number().gt(0, { error }).max(max, { error });
+}
+
+// RFC 3261 `user`: unreserved, escaped and user-unreserved characters.
+const USER_PART = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$/;
+const SIP_URI = /^sips?:(?:[^@\s<>"]+@)?[^@\s<>"]+$/i;
+
+/** A call target or allowed caller: a user part ("101", "+4930123") or a sip:/sips: URI. */
+const party = () =>
+  z.string().refine((s) => USER_PART.test(s) || SIP_URI.test(s), {
+    error: (iss) => `${JSON.stringify(iss.input)} is neither a user part ("101") nor a sip:/sips: URI`,
+  });
+
+const gpioLine = () =>
+  z.strictObject({
+    // `chip: 0` is accepted as shorthand for "gpiochip0".
+    chip: z
+      .union([text(), z.number().int().min(0)], { error: 'must be a chip name such as gpiochip0' })
+      .transform((c) => (typeof c === 'number' ? `gpiochip${c}` : c)),
+    line: intBetween(0, 1023),
+  });
+
+/** Optional sections may be written as an empty `key:` (YAML null) with everything commented out. */
+function section<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === null ? undefined : v), schema);
+}
+
+function sipSection(readSecret: SecretReader) {
+  return z
+    .strictObject({
+      server: z.string().transform((s, ctx) => {
+        const hp = parseHostPort(s);
+        if (!hp) {
+          fail(ctx, s, `${JSON.stringify(s)} is not host[:port]`);
+          return z.NEVER;
+        }
+        return hp;
+      }),
+      transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+      domain: z
+        .string()
+        .refine(isHostName, { error: (iss) => `${JSON.stringify(iss.input)} is not a domain name or IPv4 address` })
+        .optional(),
+      user: party(),
+      auth_user: headerText().optional(),
+      // The secret itself is never echoed in a message.
+      password: z.string({ error: 'must be a string (put it in quotes)' }).min(1, { error: 'must not be empty' }).optional(),
+      password_file: text()
+        .transform((file, ctx) => {
+          const read = readSecret(file);
+          if (!read.ok) {
+            fail(ctx, file, read.error);
+            return z.NEVER;
+          }
+          return read;
+        })
+        .optional(),
+      listen: z
+        .union([z.string(), z.number()], { error: 'must be address[:port] or a port number' })
+        .transform((v, ctx) => {
+          const parsed = parseListen(typeof v === 'number' ? `:${v}` : v);
+          if (!parsed) {
+            fail(ctx, v, `${JSON.stringify(v)} is not address[:port] (an IP address and/or a port)`);
+            return z.NEVER;
+          }
+          return parsed;
+        })
+        .optional(),
+      display_name: headerText().default('Door'),
+      expires: intBetween(60, 86400).default(600),
+      user_agent: headerText().optional(),
+    })
+    .superRefine((v: unknown, ctx) => {
+      if (!isRecord(v)) return;
+      const hasPassword = v['password'] !== undefined;
+      const hasFile = v['password_file'] !== undefined || 'password_file' in v;
+      if (!hasPassword && !hasFile) fail(ctx, v, 'required (or sip.password_file)', ['password']);
+      if (hasPassword && hasFile) fail(ctx, v, 'give sip.password or sip.password_file, not both', ['password']);
+    }, always)
+    .transform((v) => {
+      const { password, password_file, server, ...rest } = v;
+      return {
+        ...rest,
+        server: { host: server.host, port: server.port ?? (v.transport === 'tls' ? 5061 : 5060) },
+        domain: v.domain ?? server.host,
+        auth_user: v.auth_user ?? v.user,
+        // The check above guarantees exactly one of the two is present.
+        password: password ?? password_file?.value ?? '',
+        ...(password_file ? { password_file: password_file.path } : {}),
+      };
+    });
+}
+
+const buttonsSection = () =>
+  z
+    .array(
+      z.strictObject({
+        // Used on the command line (--button) and in MQTT topics, so kept plain.
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+          error: 'must be 1-64 letters, digits, ".", "-" or "_" (starting with a letter or digit)',
+        }),
+        gpio: gpioLine().optional(),
+        call: z.array(party()).min(1, { error: 'must not be empty' }),
+      }),
+    )
+    .min(1, { error: 'must not be empty' })
+    .superRefine((list: unknown, ctx) => {
+      if (!Array.isArray(list)) return;
+      const seen = new Map<string, number>();
+      list.forEach((b: unknown, i) => {
+        if (!isRecord(b) || typeof b['name'] !== 'string') return;
+        const first = seen.get(b['name']);
+        if (first !== undefined) fail(ctx, b, `"${b['name']}" is already the name of buttons[${first}]`, [i, 'name']);
+        else seen.set(b['name'], i);
+      });
+    }, always);
+
+/** "file:" needs a path after it; other device names are checked when audio starts. */
+const audioDevice = () =>
+  text().refine((s) => !/^file:\s*$/.test(s), { error: 'file: needs a path (file:/path/to/sound.wav)' });
+
+const audioSection = () =>
+  z.strictObject({
+    input: audioDevice().default('default'),
+    output: audioDevice().default('default'),
+    codecs: z
+      .array(z.enum(['PCMU', 'PCMA']))
+      .min(1, { error: 'must not be empty' })
+      .refine((l) => new Set(l).size === l.length, { error: 'lists a codec twice' })
+      .default(['PCMU', 'PCMA']),
+  });
+
+const controlSection = () =>
+  z.strictObject({
+    socket: text()
+      .refine((s) => Buffer.byteLength(s) <= MAX_SOCKET_PATH_BYTES, {
+        error: `must be at most ${MAX_SOCKET_PATH_BYTES} bytes long (unix socket path limit)`,
+      })
+      .default(DEFAULT_CONTROL_SOCKET),
+  });
+
+const doorSection = () =>
+  z.strictObject({
+    relay: gpioLine().optional(),
+    open_ms: intBetween(100, 60000).default(3000),
+    codes: z
+      .array(
+        z.string().regex(/^[0-9*#]{1,32}$/, { error: 'must be 1-32 DTMF digits (0-9, * and #)' }),
+      )
+      .default([]),
+  });
+
+const incomingSection = () =>
+  z.strictObject({
+    enabled: z.boolean().default(false),
+    allow: z.array(party()).default([]),
+  });
+
+const callsSection = () =>
+  z.strictObject({
+    ring_timeout: secondsUpTo(600).default(30),
+    max_duration: secondsUpTo(86400).default(300),
+  });
+
+const logSection = () =>
+  z.strictObject({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    format: z.enum(['text', 'json']).default('text'),
+  });
+
+const mqttSection = () =>
+  z.strictObject({
+    url: z.string().refine(
+      (s) => {
+        try {
+          const u = new URL(s);
+          return (u.protocol === 'mqtt:' || u.protocol === 'mqtts:') && u.hostname !== '';
+        } catch {
+          return false;
+        }
+      },
+      // The URL may carry broker credentials, so it is not echoed.
+      { error: 'must be an mqtt:// or mqtts:// URL with a host' },
+    ),
+    topic: z
+      .string()
+      .regex(/^[^+#\u0000]+$/, { error: 'must be a non-empty topic without wildcards (+, #)' })
+      .default('intercom/door'),
+  });
+
+/** Builds the schema; `readSecret` is how `sip.password_file` gets read. */
+export function createConfigSchema(readSecret: SecretReader) {
+  return z.strictObject({
+    sip: sipSection(readSecret),
+    buttons: buttonsSection(),
+    audio: section(audioSection().prefault({})),
+    control: section(controlSection().prefault({})),
+    door: section(doorSection().prefault({})),
+    incoming: section(incomingSection().prefault({})),
+    calls: section(callsSection().prefault({})),
+    log: section(logSection().prefault({})),
+    mqtt: section(mqttSection().optional()),
+  });
+}
+
+/**
+ * Only `control.socket`, ignoring every other key: what the client commands need,
+ * without requiring the right to read `sip.password_file`.
+ */
+export function createControlOnlySchema() {
+  return z.object({ control: section(controlSection().prefault({})) });
+}
+
+// Compile-time proof that the schema produces exactly `Config`.
+type SchemaOutput = z.output<ReturnType<typeof createConfigSchema>>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesConfig: Same<SchemaOutput, Config> = true;
+void schemaMatchesConfig;
