@@ -1,0 +1,101 @@
+// The command line: picks the subcommand, parses its options, runs it and
+// returns the exit status. No process-wide side effects, so tests can call it.
+import { DEFAULT_CONFIG_PATH } from '../config/schema.ts';
+import { UsageError, parseOptions, stringOption } from './args.ts';
+import type { OptionSpec, OptionValues } from './args.ts';
+import { checkCommand } from './check.ts';
+import { COMMAND_HELP, MAIN_HELP } from './help.ts';
+import type { CliIO } from './io.ts';
+import { oneLine } from './io.ts';
+import { actionCommand, statusCommand } from './remote.ts';
+import type { RemoteTarget } from './remote.ts';
+import { runCommand } from './run.ts';
+import { packageVersion } from './version.ts';
+
+const help: OptionSpec = { help: { type: 'boolean', short: 'h' } };
+const config: OptionSpec = { config: { type: 'string', short: 'c' } };
+const socket: OptionSpec = { socket: { type: 'string' } };
+
+const OPTIONS: Record<string, OptionSpec> = {
+  run: { ...help, ...config },
+  check: { ...help, ...config },
+  status: { ...help, ...config, ...socket, json: { type: 'boolean' } },
+  press: { ...help, ...config, ...socket, button: { type: 'string', short: 'b' } },
+  hangup: { ...help, ...config, ...socket },
+  open: { ...help, ...config, ...socket },
+  demo: { ...help },
+};
+
+function configPath(values: OptionValues): string {
+  return stringOption(values, 'config') ?? DEFAULT_CONFIG_PATH;
+}
+
+function remoteTarget(values: OptionValues): RemoteTarget {
+  const s = stringOption(values, 'socket');
+  return s === undefined ? { configPath: configPath(values) } : { configPath: configPath(values), socket: s };
+}
+
+async function demoCommand(io: CliIO): Promise<number> {
+  const { runDemo } = await import('../intercom/demo.ts');
+  return (await runDemo((line) => io.out(line))) ? 0 : 1;
+}
+
+async function dispatch(command: string, values: OptionValues, io: CliIO): Promise<number> {
+  switch (command) {
+    case 'run':
+      return runCommand(configPath(values), io);
+    case 'check':
+      return checkCommand(configPath(values), io);
+    case 'status':
+      return statusCommand(remoteTarget(values), values['json'] === true, io);
+    case 'press': {
+      const button = stringOption(values, 'button');
+      return actionCommand(remoteTarget(values), button === undefined ? { cmd: 'press' } : { cmd: 'press', button }, io);
+    }
+    case 'hangup':
+      return actionCommand(remoteTarget(values), { cmd: 'hangup' }, io);
+    case 'open':
+      return actionCommand(remoteTarget(values), { cmd: 'open' }, io);
+    case 'demo':
+      return demoCommand(io);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (see intercom --help)`);
+  }
+}
+
+/** Runs the command line `argv` (without node and script) and returns the exit status. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === undefined || first === '-h' || first === '--help') {
+      (first === undefined ? io.err : io.out)(MAIN_HELP);
+      return first === undefined ? 2 : 0;
+    }
+    if (first === '-V' || first === '--version') {
+      io.out(packageVersion());
+      return 0;
+    }
+    if (first === 'help') {
+      const topic = rest[0];
+      io.out(topic !== undefined && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : MAIN_HELP);
+      return 0;
+    }
+    const spec = OPTIONS[first];
+    if (!spec) {
+      throw new UsageError(
+        first.startsWith('-')
+          ? `a command comes first, e.g. intercom status ${first} (see intercom --help)`
+          : `unknown command ${JSON.stringify(first)} (see intercom --help)`,
+      );
+    }
+    const values = parseOptions(first, rest, spec);
+    if (values['help'] === true) {
+      io.out(COMMAND_HELP[first] ?? MAIN_HELP);
+      return 0;
+    }
+    return await dispatch(first, values, io);
+  } catch (err) {
+    io.err(`intercom: ${oneLine(err)}`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,108 @@
+// Help texts: what each command does, its options and its exit status.
+import { DEFAULT_CONFIG_PATH } from '../config/schema.ts';
+
+const CONFIG = `  -c, --config FILE   config file (default ${DEFAULT_CONFIG_PATH})`;
+const SOCKET = '  --socket PATH       control socket to use instead of the config\'s control.socket';
+const HELP = '  -h, --help          show this help';
+
+export const MAIN_HELP = `intercom: SIP door station
+
+Usage: intercom <command> [options]
+
+Commands:
+  run      run the door station in the foreground
+  check    validate the config file without starting anything
+  status   show the running station's registration, call and door state
+  press    press a button, as if someone rang (default: the first button)
+  hangup   end the current call
+  open     pulse the door opener
+  demo     a self-contained demonstration (no SIP server, no hardware)
+
+Options:
+  -h, --help      show this help; \`intercom <command> --help\` for a command
+  -V, --version   print the version
+
+Exit status: 0 success, 1 failure, 2 bad usage or invalid config.`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  run: `Usage: intercom run [--config FILE]
+
+Runs the door station in the foreground until SIGTERM or SIGINT. On the first
+signal it hangs up, unregisters and exits; a second signal exits at once.
+Logs go to stderr (the journal under systemd).
+
+Options:
+${CONFIG}
+${HELP}
+
+Exit status: 0 after a clean stop, 1 if it could not start or stop cleanly,
+2 on an invalid config.`,
+
+  check: `Usage: intercom check [--config FILE]
+
+Validates the config file without starting anything. Each problem is printed
+on stderr as one line naming the key path (e.g. "sip.password: required");
+warnings (such as a world-readable secret) are printed but do not fail.
+
+Options:
+${CONFIG}
+${HELP}
+
+Exit status: 0 valid, 2 invalid.`,
+
+  status: `Usage: intercom status [--config FILE] [--json]
+
+Asks the running station (over control.socket) for its state.
+
+Options:
+${CONFIG}
+  --json              print one JSON object instead of a summary
+${SOCKET}
+${HELP}
+
+Exit status: 0, or 1 when no instance answers.`,
+
+  press: `Usage: intercom press [--config FILE] [--button NAME]
+
+Same effect as pressing a button: calls that button's targets.
+
+Options:
+${CONFIG}
+  -b, --button NAME   which button (default: the first one in the config)
+${SOCKET}
+${HELP}
+
+Exit status: 0, or 1 when no instance answers or the press was refused.`,
+
+  hangup: `Usage: intercom hangup [--config FILE]
+
+Ends the current call, if any.
+
+Options:
+${CONFIG}
+${SOCKET}
+${HELP}
+
+Exit status: 0, or 1 when no instance answers or it was refused.`,
+
+  open: `Usage: intercom open [--config FILE]
+
+Pulses the door-opener output for door.open_ms.
+
+Options:
+${CONFIG}
+${SOCKET}
+${HELP}
+
+Exit status: 0, or 1 when no instance answers or it was refused.`,
+
+  demo: `Usage: intercom demo
+
+A self-contained demonstration that needs no SIP server and no hardware; it
+prints what happens, step by step.
+
+Options:
+${HELP}
+
+Exit status: 0 when the demonstration ran through, 1 otherwise.`,
+};

@@ -1,0 +1,128 @@
+// `intercom run`: the station in the foreground, as systemd runs it.
+import { constants } from 'node:os';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { startControlServer } from '../control/server.ts';
+import type { ControlServer } from '../control/server.ts';
+import { deferredControl } from '../control/deferred-control.ts';
+import type { StationControl } from '../intercom/station-api.ts';
+import { createLogger } from '../log/logger.ts';
+import type { LogSink, Logger } from '../log/logger.ts';
+import { setFatalReporter } from './fatal.ts';
+import type { CliIO } from './io.ts';
+import { oneLine } from './io.ts';
+import { packageVersion } from './version.ts';
+
+/** Hanging up and unregistering takes a few round trips; past this we give up waiting. */
+const STOP_DEADLINE_MS = 10_000;
+
+type Station = StationControl & { stop(): Promise<void> };
+/** How the station is started; replaceable so the run sequence can be tested without SIP. */
+export type StartStation = (config: Config, log: Logger) => Promise<Station>;
+
+async function defaultStartStation(config: Config, log: Logger): Promise<Station> {
+  // Loaded on demand: `check`, `status` and `--help` should not pull in the SIP and audio stack.
+  const { startStation } = await import('../intercom/station.ts');
+  return startStation(config, log);
+}
+
+/** Resolves with the first SIGTERM/SIGINT; a second one exits at once. */
+function awaitStopSignal(log: Logger): { stopped: Promise<string>; dispose(): void } {
+  let received = 0;
+  let resolveStop: (signal: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => (resolveStop = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    received += 1;
+    if (received === 1) {
+      log.info('stopping', { signal });
+      resolveStop(signal);
+      return;
+    }
+    log.warn('stopping-now', { signal, reason: 'second signal' });
+    process.exit(128 + (constants.signals[signal] ?? 1));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    stopped,
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+function withDeadline(work: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+async function stopStation(station: Station, log: Logger): Promise<boolean> {
+  try {
+    if (await withDeadline(station.stop(), STOP_DEADLINE_MS)) return true;
+    log.error('stop-timeout', { after_ms: STOP_DEADLINE_MS });
+  } catch (err) {
+    log.error('stop-failed', { error: oneLine(err) });
+  }
+  return false;
+}
+
+export interface RunOptions {
+  startStation?: StartStation;
+  /** Where log lines go (default stderr). */
+  logStream?: LogSink;
+}
+
+/** Runs until a stop signal: 0 after a clean stop, 1 when start or stop failed, 2 on a bad config. */
+export async function runCommand(configPath: string, io: CliIO, options: RunOptions = {}): Promise<number> {
+  const start = options.startStation ?? defaultStartStation;
+  const loaded = loadConfig(configPath);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) io.err(line);
+    return 2;
+  }
+  const { config, warnings } = loaded;
+  const log = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    ...(options.logStream ? { stream: options.logStream } : {}),
+  });
+  setFatalReporter((message) => log.error('fatal', { error: message }));
+  for (const problem of warnings) log.warn('config-warning', { problem });
+
+  const signals = awaitStopSignal(log);
+  let station: Station | undefined;
+  let control: ControlServer | undefined;
+  try {
+    log.info('starting', { version: packageVersion(), config: configPath, pid: process.pid });
+    // The control socket is claimed first: a second instance is refused before it registers.
+    control = await startControlServer(config.control.socket, deferredControl(() => station), log.child({ component: 'control' }));
+    station = await start(config, log);
+    log.info('running');
+  } catch (err) {
+    log.error('start-failed', { error: oneLine(err) });
+    await control?.close().catch(() => {});
+    signals.dispose();
+    setFatalReporter(undefined);
+    return 1;
+  }
+
+  await signals.stopped;
+  await control.close().catch((err: unknown) => log.warn('control-close-failed', { error: oneLine(err) }));
+  const clean = await stopStation(station, log);
+  log.info('stopped', { clean });
+  signals.dispose();
+  setFatalReporter(undefined);
+  return clean ? 0 : 1;
+}

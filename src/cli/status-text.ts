@@ -1,0 +1,14 @@
+// The human-readable form of `intercom status` (the --json form is the raw object).
+import type { StationStatus } from '../intercom/station-api.ts';
+
+/** A few lines describing registration, call and door state. */
+export function describeStatus(s: StationStatus): string[] {
+  const reg = s.registration;
+  let registration: string;
+  if (s.registered) registration = `registered${reg.expiresAt ? ` (until ${reg.expiresAt})` : ''}`;
+  else registration = `not registered (${reg.state}${reg.lastError ? `: ${reg.lastError}` : ''})`;
+  const call = s.call ? `${s.call.state} with ${s.call.peer} since ${s.call.since}` : 'none';
+  const times = s.door.opened === 1 ? 'once' : `${s.door.opened} times`;
+  const door = `${s.door.open ? 'open' : 'closed'}, opened ${times} since start`;
+  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`];
+}
