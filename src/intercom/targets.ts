@@ -1,0 +1,8 @@
+// Call targets as written in the config ("101", "+4930123", "sip:101@pbx")
+// turned into Request-URIs in the door's domain.
+
+/** A config target as a SIP URI: user parts get the SIP domain. */
+export function targetUri(target: string, domain: string): string {
+  if (/^sips?:/i.test(target)) return target;
+  return `sip:${target}@${domain}`;
+}
