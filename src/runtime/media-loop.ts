@@ -70,7 +70,7 @@ export class MediaLoop {
 
   /** Feeds an RTCP datagram from the socket. */
   onRtcp(packet: Buffer, from: { address: string; port: number }): void {
-    this.opts.session.receiveRtcp(packet);
+    this.opts.session.receiveRtcp(packet, Date.now());
     this.rtcpRemote = { ...from };
   }
 
@@ -83,7 +83,11 @@ export class MediaLoop {
       for (const p of this.opts.session.packetizeFrame(pcm)) this.opts.socket.sendRtp(p, this.remote);
       this.opts.sink.write(this.opts.session.playout());
     }
-    if (due.skipped > 0) this.opts.log.debug('media.clock-skip', { frames: due.skipped });
+    if (due.skipped > 0) {
+      // Keep RTP timestamps on real time so the far end's jitter buffer sees a gap, not a drift.
+      this.opts.session.skipFrames(due.skipped);
+      this.opts.log.debug('media.clock-skip', { frames: due.skipped });
+    }
     this.timer = setTimeout(this.tick, Math.max(1, this.clock.delayUntilNextMs(process.hrtime.bigint())));
   };
 

@@ -1,0 +1,365 @@
+// The door station, assembled: config in, a running SIP user agent, the door's
+// behaviour, audio devices and the control surface out. This is the one place
+// where the pure layers meet sockets, devices and time; "what happens when the
+// button is pressed" is in door.ts, and this file carries its actions out.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { AudioFormat, AudioSink, AudioSource } from '../audio/device.ts';
+import { openAudioSink, openAudioSource } from '../audio/registry.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log/logger.ts';
+import { codecByName } from '../media/codec.ts';
+import { RtpSession } from '../media/rtp-session.ts';
+import { openRtpSocket, type RtpSocket } from '../net/rtp-socket.ts';
+import { openSipTransport, type SipTransport } from '../net/sip-transport.ts';
+import { MediaLoop } from '../runtime/media-loop.ts';
+import { answerOffer, buildOffer, parseAnswer, type Negotiated } from '../sdp/offer-answer.ts';
+import { OutgoingCall, type EndCause } from '../sip/call.ts';
+import { realTimers } from '../sip/clock.ts';
+import { DigestClient } from '../sip/digest.ts';
+import { Registration } from '../sip/registration.ts';
+import type { Protocol } from '../sip/transport-port.ts';
+import { UserAgent } from '../sip/user-agent.ts';
+import { Door, type DoorAction, type DoorEvent, type TimerName } from './door.ts';
+import type { CommandResult, StationControl, StationStatus } from './station-api.ts';
+import { targetUri } from './targets.ts';
+
+const FORMAT: AudioFormat = { sampleRate: 8000, frameSamples: 160 };
+const PTIME_MS = 20;
+const TELEPHONE_EVENT_PT = 101;
+
+export interface Station extends StationControl {
+  /** Hangs up, unregisters and releases every socket and device. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when the station cannot start; the message is one line for the user. */
+export class StationStartError extends Error {}
+
+async function resolveServer(host: string): Promise<string> {
+  if (isIP(host)) return host;
+  try {
+    // dns.lookup goes through the system resolver, so /etc/hosts is honoured.
+    return (await lookup(host)).address;
+  } catch (e) {
+    throw new StationStartError(`sip.server: cannot resolve "${host}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+async function openAudio(config: Config, log: Logger): Promise<{ source: AudioSource; sink: AudioSink }> {
+  // A door without audio can still ring and open: a missing device is logged, not fatal.
+  const fallback = async (key: string, e: unknown) => {
+    log.error('audio.unavailable', { key, reason: (e as Error).message });
+  };
+  let source: AudioSource;
+  let sink: AudioSink;
+  try {
+    source = await openAudioSource(config.audio.input, FORMAT);
+  } catch (e) {
+    await fallback('audio.input', e);
+    source = await openAudioSource('none', FORMAT);
+  }
+  try {
+    sink = await openAudioSink(config.audio.output, FORMAT);
+  } catch (e) {
+    await fallback('audio.output', e);
+    sink = await openAudioSink('none', FORMAT);
+  }
+  log.info('audio.ready', { input: source.description, output: sink.description });
+  return { source, sink };
+}
+
+/** One leg of a door call: the SIP call to one target, and what its answer negotiated. */
+interface Leg {
+  call: OutgoingCall;
+  target: string;
+  negotiated?: Negotiated;
+}
+
+/** The media of the current door call, shared by all legs (one offer rings every target). */
+interface CallMedia {
+  socket: RtpSocket;
+  offer: Buffer;
+  loop?: MediaLoop;
+}
+
+/** Starts the door station described by a validated config. */
+export async function startStation(config: Config, log: Logger): Promise<Station> {
+  const sipCfg = config.sip;
+  const protocol: Protocol = sipCfg.transport === 'tcp' ? 'TCP' : sipCfg.transport === 'tls' ? 'TLS' : 'UDP';
+  if (protocol === 'TLS') throw new StationStartError('sip.transport: tls is not supported yet; use udp or tcp');
+  const serverAddress = await resolveServer(sipCfg.server.host);
+  const timers = realTimers();
+
+  let ua: UserAgent | undefined;
+  const transport: SipTransport = await openSipTransport({
+    ...(sipCfg.listen?.host !== undefined ? { host: sipCfg.listen.host } : {}),
+    ...(sipCfg.listen?.port !== undefined ? { port: sipCfg.listen.port } : {}),
+    server: { address: serverAddress, port: sipCfg.server.port },
+    tcp: protocol === 'TCP',
+    log,
+    onMessage: (msg, source) => ua?.receive(msg, source),
+  }).catch((e: Error) => {
+    throw new StationStartError(e.message);
+  });
+  const local = transport.local(protocol);
+  log.info('sip.listening', { address: local.address, port: local.port, transport: protocol.toLowerCase() });
+
+  ua = new UserAgent(
+    {
+      user: sipCfg.user,
+      domain: sipCfg.domain,
+      displayName: sipCfg.display_name,
+      protocol,
+      outboundProxy: { protocol, address: serverAddress, port: sipCfg.server.port },
+      ...(sipCfg.user_agent ? { userAgent: sipCfg.user_agent } : {}),
+    },
+    transport,
+    timers,
+    log,
+  );
+  const sipUa = ua;
+  const auth = new DigestClient({ username: sipCfg.auth_user, password: sipCfg.password });
+  const registration = new Registration(sipUa, { expires: sipCfg.expires, auth, log });
+
+  const audio = await openAudio(config, log);
+  if (config.door.relay) {
+    log.warn('door.relay-unsupported', { reason: 'GPIO outputs are not driven by this version; openings are logged and counted only' });
+  }
+
+  const door = new Door({
+    buttons: config.buttons.map((b) => ({ name: b.name, targets: b.call.map((t) => targetUri(t, sipCfg.domain)) })),
+    ringTimeoutMs: config.calls.ring_timeout * 1000,
+    maxDurationMs: config.calls.max_duration * 1000,
+    openMs: config.door.open_ms,
+    codes: config.door.codes,
+  });
+
+  const doorTimers = new Map<TimerName, NodeJS.Timeout>();
+  const legs = new Map<number, Leg>();
+  let media: CallMedia | undefined;
+  let mediaOpening: Promise<CallMedia | undefined> | undefined;
+  let stopping = false;
+
+  const feed = (ev: DoorEvent): void => {
+    run(door.handle(ev, Date.now()));
+    if (door.snapshot().call === null) releaseMedia();
+  };
+
+  function run(actions: DoorAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'log':
+          log[a.level](a.event, a.fields);
+          break;
+        case 'dial':
+          void dial(a.leg, a.target);
+          break;
+        case 'hangup-leg':
+          legs.get(a.leg)?.call.hangup(a.reason);
+          break;
+        case 'connect-media':
+          connectMedia(a.leg);
+          break;
+        case 'start-timer': {
+          clearTimeout(doorTimers.get(a.name));
+          const name = a.name;
+          doorTimers.set(name, setTimeout(() => feed({ type: 'timer', name }), a.ms));
+          break;
+        }
+        case 'cancel-timer':
+          clearTimeout(doorTimers.get(a.name));
+          doorTimers.delete(a.name);
+          break;
+        case 'relay':
+          log.debug('door.relay', { energised: a.energised });
+          break;
+      }
+    }
+  }
+
+  async function openMedia(): Promise<CallMedia | undefined> {
+    try {
+      const socket = await openRtpSocket({
+        host: local.address,
+        onRtp: (b, from) => media?.loop?.onRtp(b, from),
+        onRtcp: (b, from) => media?.loop?.onRtcp(b, from),
+      });
+      const offer = buildOffer({
+        address: local.address,
+        port: socket.port,
+        codecs: config.audio.codecs,
+        telephoneEvent: TELEPHONE_EVENT_PT,
+        ptimeMs: PTIME_MS,
+        sessionId: String(Date.now()),
+        sessionVersion: 1,
+        username: sipCfg.user,
+      });
+      return { socket, offer: Buffer.from(offer) };
+    } catch (e) {
+      log.error('media.unavailable', { reason: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  async function dial(legId: number, target: string): Promise<void> {
+    for (const [id, l] of legs) if (l.call.released) legs.delete(id);
+    mediaOpening ??= openMedia();
+    const m = await mediaOpening;
+    media = m;
+    const snapshot = door.snapshot();
+    if (!m || snapshot.call === null || stopping) {
+      feed({ type: 'leg-ended', leg: legId, reason: m ? 'call already over' : 'no media socket', by: 'local' });
+      return;
+    }
+    const call = new OutgoingCall(sipUa, {
+      target,
+      offer: m.offer,
+      auth,
+      log,
+      events: {
+        onRinging: () => feed({ type: 'leg-ringing', leg: legId }),
+        onAnswered: (sdp) => onAnswered(legId, sdp),
+        onEnded: (cause: EndCause) => {
+          feed({ type: 'leg-ended', leg: legId, reason: cause.reason, by: cause.by, ...(cause.status ? { status: cause.status } : {}) });
+          if (call.released) legs.delete(legId);
+        },
+        onReoffer: (sdp) => onReoffer(legId, sdp),
+        onInfo: (type, body) => onInfo(type, body),
+      },
+    });
+    legs.set(legId, { call, target });
+    log.info('call.placed', { peer: target, callId: call.callId });
+    call.start();
+  }
+
+  function onAnswered(legId: number, sdp: Buffer): void {
+    const leg = legs.get(legId);
+    if (!leg) return;
+    const n = parseAnswer(sdp.toString('utf8'), config.audio.codecs);
+    if ('error' in n) {
+      log.warn('call.bad-answer', { peer: leg.target, reason: n.error });
+      leg.call.hangup(n.error);
+      return;
+    }
+    leg.negotiated = n;
+    feed({ type: 'leg-answered', leg: legId });
+  }
+
+  function connectMedia(legId: number): void {
+    const leg = legs.get(legId);
+    const n = leg?.negotiated;
+    const codec = n && codecByName(n.codec);
+    if (!leg || !n || !codec || !media) return;
+    const session = new RtpSession({
+      codec,
+      payloadType: n.payloadType,
+      ...(n.telephoneEventPt !== undefined ? { telephoneEventPt: n.telephoneEventPt } : {}),
+      ptimeMs: PTIME_MS,
+      remote: n.remote,
+    });
+    const loop = new MediaLoop({
+      session,
+      socket: media.socket,
+      source: audio.source,
+      sink: audio.sink,
+      remote: n.remote,
+      rtcpRemote: { address: n.remote.address, port: n.rtcpPort ?? n.remote.port + 1 },
+      ptimeMs: PTIME_MS,
+      log,
+      onDigit: (digit) => feed({ type: 'dtmf', digit }),
+    });
+    media.loop?.stop();
+    media.loop = loop;
+    loop.start();
+    log.info('media.started', { codec: n.codec, remote: `${n.remote.address}:${n.remote.port}` });
+  }
+
+  function onReoffer(legId: number, sdp: Buffer): Buffer | undefined {
+    const leg = legs.get(legId);
+    if (!leg?.negotiated || !media) return undefined;
+    // Keep the codec we run; follow a new address (hold/unhold, transfer by a PBX).
+    const r = answerOffer(sdp.toString('utf8'), {
+      codecs: [leg.negotiated.codec],
+      telephoneEvent: TELEPHONE_EVENT_PT,
+      address: local.address,
+      port: media.socket.port,
+      sessionId: String(Date.now()),
+      sessionVersion: 2,
+    });
+    if ('error' in r) {
+      log.warn('call.reoffer-refused', { reason: r.error });
+      return undefined;
+    }
+    const n = r.negotiated;
+    media.loop?.retarget(n.remote, { address: n.remote.address, port: n.rtcpPort ?? n.remote.port + 1 });
+    return Buffer.from(r.sdp);
+  }
+
+  function onInfo(type: string | undefined, body: Buffer): void {
+    // SIP INFO application/dtmf-relay: "Signal=5\r\nDuration=160".
+    if (!type || !/^application\/dtmf-relay/i.test(type)) return;
+    const m = /^\s*Signal\s*=\s*([0-9A-D*#])/im.exec(body.toString('utf8'));
+    if (m) feed({ type: 'dtmf', digit: m[1]!.toUpperCase() });
+  }
+
+  function releaseMedia(): void {
+    const m = media;
+    if (!m) return;
+    media = undefined;
+    mediaOpening = undefined;
+    m.loop?.stop();
+    void m.socket.close();
+  }
+
+  registration.start();
+
+  const station: Station = {
+    status(): StationStatus {
+      const reg = registration.status;
+      const snap = door.snapshot();
+      return {
+        registered: reg.registered,
+        registration: {
+          state: reg.state,
+          ...(reg.lastError !== undefined ? { lastError: reg.lastError } : {}),
+          ...(reg.expiresAt !== undefined ? { expiresAt: reg.expiresAt } : {}),
+        },
+        call: snap.call && { state: snap.call.state, peer: snap.call.peer, since: new Date(snap.call.since).toISOString() },
+        door: snap.door,
+      };
+    },
+    press(button?: string): CommandResult {
+      if (button !== undefined && !config.buttons.some((b) => b.name === button)) {
+        return { ok: false, error: `no button named "${button}" (have: ${config.buttons.map((b) => b.name).join(', ')})` };
+      }
+      const busy = door.snapshot().call;
+      feed({ type: 'press', ...(button !== undefined ? { button } : {}) });
+      return busy ? { ok: true, detail: `a call is already ${busy.state}; press ignored` } : { ok: true };
+    },
+    hangup(): CommandResult {
+      if (door.snapshot().call === null) return { ok: true, detail: 'no call' };
+      feed({ type: 'hangup' });
+      return { ok: true };
+    },
+    open(): CommandResult {
+      feed({ type: 'open', by: 'command' });
+      return { ok: true };
+    },
+    async stop(): Promise<void> {
+      if (stopping) return;
+      stopping = true;
+      feed({ type: 'hangup', reason: 'station stopping' });
+      // Give CANCEL/BYE a moment to be answered so the phones stop ringing.
+      const deadline = Date.now() + 2000;
+      while ([...legs.values()].some((l) => !l.call.released) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await registration.stop();
+      for (const t of doorTimers.values()) clearTimeout(t);
+      releaseMedia();
+      sipUa.close();
+      await transport.close();
+      await Promise.allSettled([audio.source.close(), audio.sink.close()]);
+    },
+  };
+  return station;
+}
