@@ -162,3 +162,36 @@ describe('call failures and registration problems', { timeout: 90_000 }, () => {
     }
   });
 });
+
+describe('SIP over TCP', { timeout: 60_000 }, () => {
+  it('registers over TCP and a press reaches the phone, which hears the door', async () => {
+    const tmp = makeTempDir('tcp-call-');
+    const tone = join(tmp.path, 'door-1000.wav');
+    await makeToneWav(tone, { freq: 1000, seconds: 2 });
+    const kam = await startKamailio({ users: PASSWORDS });
+    const phone = await startBaresip({ user: '101', password: PASSWORDS['101'], registrar: kam, autoAnswer: true });
+    const door = await startIntercom({
+      sip: { server: kam.hostport, transport: 'tcp', user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: ['101'] }],
+      audio: { input: `file:${tone}`, output: 'none' },
+    });
+    try {
+      const contacts = await kam.contacts('door');
+      assert.ok(contacts.some((c) => /transport=tcp/i.test(c)), `contacts: ${contacts.join(', ')}`);
+      await door.cli('press');
+      await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      await door.cli('hangup');
+      await phone.waitForEvent('CALL_CLOSED', 5000);
+      const heard = await measureTone(phone.receivedWav(), 1000);
+      assert.ok(heard.dbfs > -30, `1 kHz at the phone: ${heard.dbfs.toFixed(1)} dBFS`);
+      assert.equal(await door.terminate(), 0);
+      assert.deepEqual(await kam.contacts('door'), []);
+    } finally {
+      await door.terminate().catch(() => {});
+      await phone.stop();
+      await kam.stop();
+      tmp.remove();
+    }
+  });
+});
