@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the real SIP peers the end-to-end tests talk to: Kamailio as the
+# registrar/proxy, baresip as the indoor phone, SIPp for edge cases, sox to
+# make and measure audio. Skips apt entirely when everything is present, so a
+# warm machine pays nothing.
+set -euo pipefail
+
+# kamailio-utils-modules is not needed: htable, auth, registrar, usrloc, tm, rr,
+# sl, ctl, pv, textops, siputils, xlog, maxfwd, sanity are all in the base package.
+PACKAGES=(kamailio sip-tester baresip-core sox)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "installed" ]] || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-peers: missing packages (${missing[*]}) and not root; install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "install-peers: installing ${missing[*]}" >&2
+if ! apt-get update -qq >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "install-peers: apt-get update failed" >&2
+  exit 1
+fi
+# Recommends pull in desktop audio stacks and a kamailio systemd service; the
+# tests need neither.
+if ! apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" >"$log" 2>&1 </dev/null; then
+  cat "$log" >&2
+  echo "install-peers: apt-get install ${missing[*]} failed" >&2
+  exit 1
+fi
+
+for bin in kamailio kamcmd baresip sipp sox; do
+  if ! command -v "$bin" >/dev/null 2>&1; then
+    echo "install-peers: '$bin' is still not on PATH after installing ${missing[*]}" >&2
+    exit 1
+  fi
+done
+echo "install-peers: done" >&2
