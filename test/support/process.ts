@@ -118,7 +118,9 @@ export function spawnManaged(name: string, command: string, args: readonly strin
     detached: true,
   });
   if (child.pid === undefined) {
-    throw new Error(`${name}: could not spawn ${command}`);
+    // The 'error' event (ENOENT...) still follows; keep it from crashing us.
+    child.once('error', () => undefined);
+    throw new Error(`${name}: could not spawn ${command} (is it installed? scripts/testenv/install-peers.sh)`);
   }
   const pid = child.pid;
   remember(pid, name);
