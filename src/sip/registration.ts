@@ -139,6 +139,7 @@ export class Registration {
     if (res.status === 401 || res.status === 407) {
       const a = this.opts.auth.answer(res, 'REGISTER', `sip:${this.ua.identity.domain}`);
       if (!a.ok) return this.fail(a.rejected ? 'authentication failed (check sip.user and sip.password)' : a.error, AUTH_BACKOFF);
+      this.opts.log.debug('registration.challenged', { status: res.status, realm: a.header.params.realm, algorithm: a.header.params.algorithm ?? 'MD5' });
       // Two challenges in a row that are not stale mean the password is wrong.
       if (++this.authTries > 2) return this.fail('authentication failed (check sip.user and sip.password)', AUTH_BACKOFF);
       return this.send(expires, a.header, a.proxy);

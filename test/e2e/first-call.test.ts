@@ -195,3 +195,26 @@ describe('SIP over TCP', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('digest with SHA-256 (RFC 8760)', { timeout: 60_000 }, () => {
+  it('registers, and authenticates its INVITE, with a registrar that challenges with SHA-256 only', async () => {
+    const kam = await startKamailio({ users: PASSWORDS, algorithm: 'SHA-256' });
+    // 101 exists but is not registered (baresip 1.0 cannot answer SHA-256):
+    // a 480 from the proxy proves the INVITE got past its 407 challenge.
+    const door = await startIntercom({
+      sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: ['101'] }],
+      audio: { input: 'none', output: 'none' },
+    });
+    try {
+      assert.equal((await door.status()).registered, true);
+      assert.match(door.logs(), /event=registration\.challenged .*algorithm=SHA-256/, 'answered a SHA-256 challenge');
+      await door.cli('press');
+      await waitUntil('call ended', () => /event=call\.ended .*status=480/.test(door.logs()), { timeoutMs: 5000 });
+      assert.doesNotMatch(door.logs(), /authentication failed/);
+    } finally {
+      await door.terminate();
+      await kam.stop();
+    }
+  });
+});
