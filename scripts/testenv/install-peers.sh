@@ -7,7 +7,8 @@ set -euo pipefail
 
 # kamailio-utils-modules is not needed: htable, auth, registrar, usrloc, tm, rr,
 # sl, ctl, pv, textops, siputils, xlog, maxfwd, sanity are all in the base package.
-PACKAGES=(kamailio sip-tester baresip-core sox)
+# libasound2: the PortAudio test runs the real naudiodon over an ALSA file device.
+PACKAGES=(kamailio sip-tester baresip-core sox libasound2)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
