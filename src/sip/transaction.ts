@@ -198,6 +198,12 @@ export class ServerTransaction {
   private readonly reliable: boolean;
   /** Set when the TU should hear of an ACK matched to a non-2xx final (for logs). */
   onAck?: () => void;
+  /**
+   * Set when the TU should hear of a CANCEL matched to this INVITE before its
+   * final response (§9.2). The TU may answer 487 itself (with the To tag of its
+   * provisional responses, §8.2.6.2); otherwise the core does right after.
+   */
+  onCancel?: () => void;
 
   constructor(
     readonly request: SipRequest,

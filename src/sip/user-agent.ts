@@ -248,6 +248,7 @@ export class UserAgent {
         return;
       }
       tx.respond(this.makeResponse(req, 200, 'OK'));
+      if (!invite.finished) invite.onCancel?.();
       if (!invite.finished) invite.respond(this.makeResponse(invite.request, 487, 'Request Terminated'));
       return;
     }

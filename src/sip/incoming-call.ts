@@ -1,0 +1,339 @@
+// One incoming call, the UAS side (RFC 3261 §13.3): 180 Ringing with the To
+// tag that names our half of the dialog (§12.1.1), the 2xx with our answer
+// repeated until its ACK arrives (§13.3.1.4), rejection, CANCEL before the
+// answer (§9.2), BYE in both directions (§15), and the in-dialog requests a
+// caller may send (re-INVITE, INFO, OPTIONS). Like call.ts it knows nothing
+// of media: it carries SDP bodies and reports events.
+import type { AuthHeader, NameAddr, SipRequest, SipResponse } from './message.ts';
+import type { TimerHandle } from './clock.ts';
+import { newTag } from './ids.ts';
+import { DEFAULT_TIMERS, type ServerTransaction, type TimerConfig } from './transaction.ts';
+import type { Authenticator } from './authenticator.ts';
+import type { EndCause } from './call.ts';
+import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
+
+/** ringing: 180 sent; accepted: 2xx sent, no ACK yet; active: ACKed; ended: over (a BYE may still be in flight). */
+export type IncomingPhase = 'ringing' | 'accepted' | 'active' | 'ended';
+
+/** What an incoming call reports to the application. */
+export interface IncomingCallEvents {
+  /** The ACK for our 2xx arrived: the dialog is confirmed. sdp is the ACK's body, when the INVITE had no offer. */
+  onAcked?(sdp?: Buffer): void;
+  /** The call is over, once, whatever the path. */
+  onEnded(cause: EndCause): void;
+  /** The caller sent a new offer (re-INVITE); return our answer, or undefined to refuse with 488. */
+  onReoffer?(sdp: Buffer): Buffer | undefined;
+  /** An INFO request in the dialog (e.g. application/dtmf-relay). */
+  onInfo?(contentType: string | undefined, body: Buffer): void;
+}
+
+/** How an incoming call is run. */
+export interface IncomingCallOptions {
+  log: UaLog;
+  events: IncomingCallEvents;
+  /** Answers a 401/407 to our BYE (a proxy on the route may challenge it); without it the BYE just ends. */
+  auth?: Authenticator;
+  /** T1 and T2 for repeating our 2xx; the RFC's defaults unless the UA runs others. */
+  timers?: TimerConfig;
+}
+
+/** The UAS side of one call: created from an INVITE outside any dialog and its server transaction. */
+export class IncomingCall implements DialogOwner {
+  readonly callId: string;
+  private readonly localTag = newTag();
+  private readonly remoteTag: string;
+  private readonly timerConfig: TimerConfig;
+  private phase: IncomingPhase = 'ringing';
+  // Dialog state (§12.1.1): our side is the INVITE's To, theirs its From.
+  private readonly localParty: NameAddr;
+  private readonly remoteParty: NameAddr;
+  private remoteTarget: string;
+  private readonly routeSet: NameAddr[];
+  private remoteCseq: number;
+  private localCseq = 0;
+  private localSdp?: Buffer;
+  private acked = false;
+  private byeWanted = false;
+  private okRetransmit?: TimerHandle;
+  private okGiveUp?: TimerHandle;
+  private reinviteRetransmit?: TimerHandle;
+  private endedReported = false;
+  private isReleased = false;
+
+  constructor(
+    private readonly ua: UserAgent,
+    /** The INVITE that created the call. */
+    readonly invite: SipRequest,
+    private readonly tx: ServerTransaction,
+    private readonly opts: IncomingCallOptions,
+  ) {
+    const h = invite.headers;
+    this.callId = h.callId;
+    this.timerConfig = opts.timers ?? DEFAULT_TIMERS;
+    // An RFC 2543 caller may send no From tag; the dialog then has an empty remote tag.
+    this.remoteTag = String(h.from.params.tag ?? '');
+    this.localParty = { ...h.to, params: { ...h.to.params, tag: this.localTag } };
+    this.remoteParty = { ...h.from, params: { ...h.from.params } };
+    // §12.1.1: remote target = the INVITE's Contact; route set = its Record-Route, in order.
+    const contact = h.contact === '*' ? undefined : h.contact?.[0]?.uri;
+    this.remoteTarget = contact ?? h.from.uri;
+    this.routeSet = [...(h.recordRoute ?? [])];
+    this.remoteCseq = h.cseq.seq;
+  }
+
+  get state(): IncomingPhase {
+    return this.phase;
+  }
+
+  /** The caller's URI (the INVITE's From). */
+  get peer(): string {
+    return this.remoteParty.uri;
+  }
+
+  /** The caller's SDP offer; empty when the INVITE carried none (our 2xx then carries the offer). */
+  get offer(): Buffer {
+    return this.invite.body;
+  }
+
+  /** True once nothing of this call is left on the wire. */
+  get released(): boolean {
+    return this.isReleased;
+  }
+
+  /** Takes the call over from the UA core and rings: 180 Ringing with our To tag and Contact. */
+  start(): void {
+    this.ua.addDialogOwner(this);
+    this.tx.onCancel = () => this.onCancelled();
+    this.tx.respond(this.inviteResponse(180, 'Ringing', this.dialogHeaders()));
+  }
+
+  /** Answers with our SDP: 200 OK, repeated until the ACK (§13.3.1.4). False if the call is no longer ringing. */
+  accept(sdp: Buffer): boolean {
+    if (this.phase !== 'ringing') return false;
+    this.phase = 'accepted';
+    this.localSdp = sdp;
+    const ok = this.inviteResponse(200, 'OK', { ...this.dialogHeaders(), contentType: 'application/sdp' }, sdp);
+    this.tx.respond(ok);
+    const { t1, t2 } = this.timerConfig;
+    // The transaction leaves 2xx retransmission to us (RFC 6026): T1 doubling up to T2,
+    // on unreliable transports only; with or without them we give up after 64*T1.
+    if (this.tx.responseDest.protocol === 'UDP') {
+      let interval = t1;
+      const again = () => {
+        this.ua.transport.send(ok, this.tx.responseDest);
+        interval = Math.min(interval * 2, t2);
+        this.okRetransmit = this.ua.timers.set(interval, again);
+      };
+      this.okRetransmit = this.ua.timers.set(interval, again);
+    }
+    this.okGiveUp = this.ua.timers.set(64 * t1, () => this.noAck());
+    return true;
+  }
+
+  /** Refuses the ringing call with a final status (300-699). False if it is no longer ringing. */
+  reject(status = 486, reason = 'Busy Here'): boolean {
+    if (this.phase !== 'ringing') return false;
+    if (!Number.isInteger(status) || status < 300 || status > 699) throw new RangeError(`reject needs a status from 300 to 699, got ${status}`);
+    this.tx.respond(this.inviteResponse(status, reason));
+    this.end({ by: 'local', status, reason: `${status} ${reason}`.trim() });
+    this.release();
+    return true;
+  }
+
+  /** Ends the call from our side: 603 Decline while ringing, BYE once answered. */
+  hangup(reason = 'hung up'): void {
+    switch (this.phase) {
+      case 'ringing':
+        this.tx.respond(this.inviteResponse(603, 'Decline'));
+        this.end({ by: 'local', status: 603, reason });
+        this.release();
+        return;
+      case 'accepted':
+        // §15: no BYE on our side until the 2xx is ACKed or its retransmission gives up.
+        this.byeWanted = true;
+        this.end({ by: 'local', reason });
+        return;
+      case 'active':
+        this.sendBye();
+        this.end({ by: 'local', reason });
+        return;
+      case 'ended':
+        return;
+    }
+  }
+
+  // Headers of a response that creates the dialog (§12.1.1): Record-Route copied, our Contact.
+  private dialogHeaders(): Partial<SipResponse['headers']> {
+    const extra: Partial<SipResponse['headers']> = { contact: [this.ua.contact()], other: { allow: [ALLOWED_METHODS.join(', ')] } };
+    if (this.invite.headers.recordRoute?.length) extra.recordRoute = this.invite.headers.recordRoute;
+    return extra;
+  }
+
+  // §8.2.6.2: every response to the INVITE carries the same To tag, ours.
+  private inviteResponse(status: number, reason: string, extra?: Partial<SipResponse['headers']>, body?: Buffer): SipResponse {
+    const res = this.ua.makeResponse(this.invite, status, reason, extra, body);
+    res.headers.to = { ...res.headers.to, params: { ...res.headers.to.params, tag: this.localTag } };
+    return res;
+  }
+
+  private onCancelled(): void {
+    if (this.phase !== 'ringing') return;
+    // §9.2: the INVITE ends with 487; the core has already answered the CANCEL itself.
+    this.tx.respond(this.inviteResponse(487, 'Request Terminated'));
+    this.end({ by: 'remote', status: 487, reason: 'cancelled by the caller' });
+    this.release();
+  }
+
+  // §13.3.1.4: no ACK within 64*T1 — the dialog counts as confirmed, and is ended with BYE.
+  private noAck(): void {
+    this.ua.timers.clear(this.okRetransmit);
+    if (this.acked) return;
+    this.acked = true;
+    this.opts.log.warn('call.no-ack', { callId: this.callId, peer: this.peer });
+    this.sendBye();
+    this.end({ by: 'network', reason: 'no ACK for our 200 OK (timeout)' });
+  }
+
+  private onAck(req: SipRequest): void {
+    if (req.headers.cseq.seq !== this.invite.headers.cseq.seq) {
+      this.ua.timers.clear(this.reinviteRetransmit); // the ACK of our 2xx to a re-INVITE
+      return;
+    }
+    if (this.acked || this.phase === 'ringing') return;
+    this.acked = true;
+    this.ua.timers.clear(this.okRetransmit);
+    this.ua.timers.clear(this.okGiveUp);
+    if (this.byeWanted) {
+      this.sendBye();
+      return;
+    }
+    if (this.phase !== 'accepted') return;
+    this.phase = 'active';
+    this.opts.events.onAcked?.(req.body.length ? req.body : undefined);
+  }
+
+  private buildInDialog(method: string, cseq: number): SipRequest {
+    return this.ua.buildRequest({
+      method,
+      uri: this.remoteTarget,
+      from: this.localParty,
+      to: this.remoteParty,
+      callId: this.callId,
+      cseq,
+      route: this.routeSet,
+    });
+  }
+
+  private sendBye(authTry?: { header: AuthHeader; proxy: boolean }): void {
+    const bye = this.buildInDialog('BYE', ++this.localCseq);
+    if (authTry) {
+      if (authTry.proxy) bye.headers.proxyAuthorization = [authTry.header];
+      else bye.headers.authorization = [authTry.header];
+    }
+    this.ua.sendRequest(bye, (o) => {
+      if (o.kind === 'response' && o.response.status < 200) return;
+      const s = o.kind === 'response' ? o.response.status : 0;
+      if (o.kind === 'response' && (s === 401 || s === 407) && !authTry && this.opts.auth) {
+        const a = this.opts.auth.answer(o.response, 'BYE', bye.uri);
+        if (a.ok) return this.sendBye({ header: a.header, proxy: a.proxy });
+      }
+      this.release();
+    });
+  }
+
+  // Reports the end once; the dialog itself is released when nothing is left in flight.
+  private end(cause: EndCause): void {
+    this.phase = 'ended';
+    if (!this.endedReported) {
+      this.endedReported = true;
+      this.opts.events.onEnded(cause);
+    }
+  }
+
+  private release(): void {
+    this.isReleased = true;
+    this.ua.timers.clear(this.okRetransmit);
+    this.ua.timers.clear(this.okGiveUp);
+    this.ua.timers.clear(this.reinviteRetransmit);
+    this.tx.onCancel = undefined;
+    this.ua.removeDialogOwner(this);
+  }
+
+  // --- DialogOwner ----------------------------------------------------------
+
+  onStray2xx(_res: SipResponse): void {
+    // We send no INVITE, so no 2xx to one can be ours.
+  }
+
+  onInDialogRequest(req: SipRequest, tx: ServerTransaction | undefined): boolean {
+    if (req.headers.callId !== this.callId) return false;
+    if (req.headers.to.params.tag !== this.localTag) return false;
+    if (String(req.headers.from.params.tag ?? '') !== this.remoteTag) return false;
+    if (req.method === 'ACK') {
+      this.onAck(req);
+      return true;
+    }
+    if (!tx) return true;
+    // §12.2.2: requests with a lower CSeq than the last are out of order.
+    const seq = req.headers.cseq.seq;
+    if (seq <= this.remoteCseq) {
+      tx.respond(this.ua.makeResponse(req, 500, 'Server Internal Error', { other: { 'retry-after': ['1'] } }));
+      return true;
+    }
+    this.remoteCseq = seq;
+    switch (req.method) {
+      case 'BYE':
+        tx.respond(this.ua.makeResponse(req, 200, 'OK'));
+        // §15.1.2: a BYE in the early dialog ends the INVITE too, with 487.
+        if (this.phase === 'ringing') this.tx.respond(this.inviteResponse(487, 'Request Terminated'));
+        this.end({ by: 'remote', reason: 'hung up by the other side' });
+        this.release();
+        return true;
+      case 'INVITE':
+        this.answerReinvite(req, tx);
+        return true;
+      case 'INFO':
+        tx.respond(this.ua.makeResponse(req, 200, 'OK'));
+        this.opts.events.onInfo?.(req.headers.contentType, req.body);
+        return true;
+      case 'OPTIONS':
+        tx.respond(this.ua.makeResponse(req, 200, 'OK', { other: { allow: [ALLOWED_METHODS.join(', ')] } }));
+        return true;
+      default:
+        tx.respond(this.ua.makeResponse(req, 501, 'Not Implemented', { other: { allow: [ALLOWED_METHODS.join(', ')] } }));
+        return true;
+    }
+  }
+
+  // A re-INVITE (hold, codec or address change): answer its offer, then repeat
+  // the 2xx until the ACK arrives (§13.3.1.4), since the transaction will not.
+  private answerReinvite(req: SipRequest, tx: ServerTransaction): void {
+    if (this.phase !== 'active') {
+      // §14.2: a re-INVITE while our INVITE answer is still unconfirmed (or after the end) waits.
+      tx.respond(this.ua.makeResponse(req, 500, 'Server Internal Error', { other: { 'retry-after': ['1'] } }));
+      return;
+    }
+    const answer = req.body.length ? this.opts.events.onReoffer?.(req.body) : this.localSdp;
+    if (!answer) {
+      tx.respond(this.ua.makeResponse(req, 488, 'Not Acceptable Here'));
+      return;
+    }
+    const contact = req.headers.contact === '*' ? undefined : req.headers.contact?.[0]?.uri;
+    if (contact) this.remoteTarget = contact; // a target refresh (§12.2.2)
+    this.localSdp = answer;
+    const ok = this.ua.makeResponse(req, 200, 'OK', { contact: [this.ua.contact()], contentType: 'application/sdp' }, answer);
+    tx.respond(ok);
+    const { t1, t2 } = this.timerConfig;
+    let interval = t1;
+    let elapsed = 0;
+    const again = () => {
+      elapsed += interval;
+      if (elapsed >= 64 * t1) return;
+      this.ua.transport.send(ok, tx.responseDest);
+      interval = Math.min(interval * 2, t2);
+      this.reinviteRetransmit = this.ua.timers.set(interval, again);
+    };
+    this.ua.timers.clear(this.reinviteRetransmit);
+    if (tx.responseDest.protocol === 'UDP') this.reinviteRetransmit = this.ua.timers.set(interval, again);
+  }
+}
