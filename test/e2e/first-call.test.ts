@@ -136,6 +136,25 @@ describe('call failures and registration problems', { timeout: 90_000 }, () => {
     }
   });
 
+  it('an answer with no common codec is ACKed, hung up with BYE, and the reason logged', async () => {
+    const sipp = await startSipp({ scenario: 'uas-answer-g729-only' });
+    const door = await startIntercom({
+      sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: [sipp.uri('g729')] }],
+      audio: { input: 'none', output: 'none' },
+    });
+    try {
+      await door.cli('press');
+      const r = await sipp.done;
+      assert.equal(r.successful, 1, r.errors || r.output);
+      await waitUntil('reason logged', () => /event=call\.bad-answer .*no common codec/.test(door.logs()), { timeoutMs: 5000 });
+      await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
+    } finally {
+      await door.terminate();
+      await sipp.stop();
+    }
+  });
+
   it('a wrong password gives a clear status and no retry storm', async () => {
     const door = await startIntercom(
       {

@@ -9,7 +9,7 @@ import { makeTempDir, spawnManaged, waitUntil } from './process.ts';
 export const SIPP_SCENARIO_DIR = fileURLToPath(new URL('../sipp/', import.meta.url));
 
 /** Scenarios shipped in test/sipp/. */
-export type SippScenarioName = 'uas-busy' | 'uas-no-answer' | 'uas-answer-bye' | 'uas-answer-wait-bye' | 'uac-register';
+export type SippScenarioName = 'uas-busy' | 'uas-no-answer' | 'uas-answer-bye' | 'uas-answer-wait-bye' | 'uas-answer-g729-only' | 'uac-register';
 
 export interface SippOptions {
   /** A name from test/sipp/ (without .xml) or a path to a scenario file. */
