@@ -204,14 +204,14 @@ export async function startStation(config: Config, log: Logger): Promise<Station
 
   async function dial(legId: number, target: string): Promise<void> {
     for (const [id, l] of legs) if (l.call.released) legs.delete(id);
-    mediaOpening ??= openMedia();
-    const m = await mediaOpening;
-    media = m;
-    const snapshot = door.snapshot();
-    if (!m || snapshot.call === null || stopping) {
+    const opening = (mediaOpening ??= openMedia());
+    const m = await opening;
+    // The door call may have ended while the socket opened (hangup, stop).
+    if (!m || opening !== mediaOpening || stopping) {
       feed({ type: 'leg-ended', leg: legId, reason: m ? 'call already over' : 'no media socket', by: 'local' });
       return;
     }
+    media = m;
     const call = new OutgoingCall(sipUa, {
       target,
       offer: m.offer,
@@ -305,11 +305,16 @@ export async function startStation(config: Config, log: Logger): Promise<Station
 
   function releaseMedia(): void {
     const m = media;
-    if (!m) return;
+    const opening = mediaOpening;
     media = undefined;
     mediaOpening = undefined;
-    m.loop?.stop();
-    void m.socket.close();
+    if (m) {
+      m.loop?.stop();
+      void m.socket.close();
+    } else if (opening) {
+      // Still opening: close it as soon as it is there.
+      void opening.then((late) => late?.socket.close());
+    }
   }
 
   registration.start();
