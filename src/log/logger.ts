@@ -25,6 +25,9 @@ export interface Logger {
   isEnabled(level: LogLevel): boolean;
 }
 
+/** The part of a logger that protocol and media code needs: events at three levels. */
+export type EventLog = Pick<Logger, 'debug' | 'info' | 'warn'>;
+
 export interface LoggerOptions {
   level: LogLevel;
   format: LogFormat;

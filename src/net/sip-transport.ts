@@ -6,11 +6,9 @@ import net from 'node:net';
 import { parseMessage, serializeMessage, SipParseError, type SipMessage } from '../sip/message.ts';
 import type { Endpoint, Protocol, SipTransportPort } from '../sip/transport-port.ts';
 import { StreamFramer } from './stream-framer.ts';
+import type { EventLog } from '../log/logger.ts';
 
-export interface TransportLog {
-  debug(event: string, fields?: Record<string, unknown>): void;
-  warn(event: string, fields?: Record<string, unknown>): void;
-}
+export type TransportLog = EventLog;
 
 export interface SipTransportOptions {
   /** Local address to bind; undefined binds all addresses. */

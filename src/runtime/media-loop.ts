@@ -6,12 +6,9 @@ import type { AudioSink, AudioSource } from '../audio/device.ts';
 import { FrameClock } from '../media/frame-clock.ts';
 import type { RtpSession } from '../media/rtp-session.ts';
 import type { RtpSocket } from '../net/rtp-socket.ts';
+import type { EventLog } from '../log/logger.ts';
 
-export interface MediaLog {
-  debug(event: string, fields?: Record<string, unknown>): void;
-  info(event: string, fields?: Record<string, unknown>): void;
-  warn(event: string, fields?: Record<string, unknown>): void;
-}
+export type MediaLog = EventLog;
 
 export interface MediaLoopOptions {
   session: RtpSession;

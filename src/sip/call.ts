@@ -8,6 +8,7 @@ import type { TimerHandle } from './clock.ts';
 import { newCallId, newTag } from './ids.ts';
 import type { ClientOutcome, ClientTransaction, ServerTransaction } from './transaction.ts';
 import type { Authenticator } from './authenticator.ts';
+import { answerStatelessInDialog, checkCseqOrder, repeat2xx, type Repeater } from './dialog-support.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
 
 export type CallPhase = 'calling' | 'ringing' | 'active' | 'ended';
@@ -76,7 +77,7 @@ export class OutgoingCall implements DialogOwner {
   private routeSet: NameAddr[] = [];
   private remoteCseq?: number;
   private ack?: SipRequest;
-  private reinviteRetransmit?: TimerHandle;
+  private reinviteOk?: Repeater;
 
   constructor(
     private readonly ua: UserAgent,
@@ -287,7 +288,7 @@ export class OutgoingCall implements DialogOwner {
   private release(): void {
     this.isReleased = true;
     this.ua.timers.clear(this.cancelGuard);
-    this.ua.timers.clear(this.reinviteRetransmit);
+    this.reinviteOk?.stop();
     this.ua.removeDialogOwner(this);
   }
 
@@ -304,37 +305,21 @@ export class OutgoingCall implements DialogOwner {
     if (req.headers.to.params.tag !== this.localTag) return false;
     if (this.remoteTag === undefined || req.headers.from.params.tag !== this.remoteTag) return false;
     if (req.method === 'ACK') {
-      this.ua.timers.clear(this.reinviteRetransmit); // the ACK of our 2xx to a re-INVITE
+      this.reinviteOk?.stop(); // the ACK of our 2xx to a re-INVITE
       return true;
     }
     if (!tx) return true;
-    // §12.2.2: requests with a lower CSeq than the last are out of order.
-    const seq = req.headers.cseq.seq;
-    if (this.remoteCseq !== undefined && seq <= this.remoteCseq) {
-      tx.respond(this.ua.makeResponse(req, 500, 'Server Internal Error', { other: { 'retry-after': ['1'] } }));
-      return true;
+    if (!checkCseqOrder(this.ua, req, tx, this.remoteCseq)) return true;
+    this.remoteCseq = req.headers.cseq.seq;
+    if (answerStatelessInDialog(this.ua, req, tx, this.opts.events.onInfo)) return true;
+    if (req.method === 'BYE') {
+      tx.respond(this.ua.makeResponse(req, 200, 'OK'));
+      this.end({ by: 'remote', reason: 'hung up by the other side' });
+      this.release();
+    } else {
+      this.answerReinvite(req, tx);
     }
-    this.remoteCseq = seq;
-    switch (req.method) {
-      case 'BYE':
-        tx.respond(this.ua.makeResponse(req, 200, 'OK'));
-        this.end({ by: 'remote', reason: 'hung up by the other side' });
-        this.release();
-        return true;
-      case 'INVITE':
-        this.answerReinvite(req, tx);
-        return true;
-      case 'INFO':
-        tx.respond(this.ua.makeResponse(req, 200, 'OK'));
-        this.opts.events.onInfo?.(req.headers.contentType, req.body);
-        return true;
-      case 'OPTIONS':
-        tx.respond(this.ua.makeResponse(req, 200, 'OK', { other: { allow: [ALLOWED_METHODS.join(', ')] } }));
-        return true;
-      default:
-        tx.respond(this.ua.makeResponse(req, 501, 'Not Implemented', { other: { allow: [ALLOWED_METHODS.join(', ')] } }));
-        return true;
-    }
+    return true;
   }
 
   // A re-INVITE (hold, codec or address change): answer its offer, then repeat
@@ -349,15 +334,8 @@ export class OutgoingCall implements DialogOwner {
     if (contact) this.remoteTarget = contact;
     const ok = this.ua.makeResponse(req, 200, 'OK', { contact: [this.ua.contact()], contentType: 'application/sdp' }, answer);
     tx.respond(ok);
-    let interval = 500;
-    let elapsed = 0;
-    const again = () => {
-      elapsed += interval;
-      if (elapsed > 32_000) return;
-      this.ua.transport.send(ok, tx.responseDest);
-      interval = Math.min(interval * 2, 4000);
-      this.reinviteRetransmit = this.ua.timers.set(interval, again);
-    };
-    if (tx.responseDest.protocol === 'UDP') this.reinviteRetransmit = this.ua.timers.set(interval, again);
+    this.reinviteOk?.stop();
+    this.reinviteOk = repeat2xx(this.ua, ok, tx.responseDest, this.ua.timerConfig);
   }
+
 }

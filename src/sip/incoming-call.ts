@@ -5,11 +5,11 @@
 // caller may send (re-INVITE, INFO, OPTIONS). Like call.ts it knows nothing
 // of media: it carries SDP bodies and reports events.
 import type { AuthHeader, NameAddr, SipRequest, SipResponse } from './message.ts';
-import type { TimerHandle } from './clock.ts';
 import { newTag } from './ids.ts';
 import { DEFAULT_TIMERS, type ServerTransaction, type TimerConfig } from './transaction.ts';
 import type { Authenticator } from './authenticator.ts';
 import type { EndCause } from './call.ts';
+import { answerStatelessInDialog, checkCseqOrder, repeat2xx, type Repeater } from './dialog-support.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
 
 /** ringing: 180 sent; accepted: 2xx sent, no ACK yet; active: ACKed; ended: over (a BYE may still be in flight). */
@@ -54,9 +54,9 @@ export class IncomingCall implements DialogOwner {
   private localSdp?: Buffer;
   private acked = false;
   private byeWanted = false;
-  private okRetransmit?: TimerHandle;
-  private okGiveUp?: TimerHandle;
-  private reinviteRetransmit?: TimerHandle;
+  /** Repeats our 200 OK until the ACK (§13.3.1.4). */
+  private okRepeat?: Repeater;
+  private reinviteOk?: Repeater;
   private endedReported = false;
   private isReleased = false;
 
@@ -114,19 +114,7 @@ export class IncomingCall implements DialogOwner {
     this.localSdp = sdp;
     const ok = this.inviteResponse(200, 'OK', { ...this.dialogHeaders(), contentType: 'application/sdp' }, sdp);
     this.tx.respond(ok);
-    const { t1, t2 } = this.timerConfig;
-    // The transaction leaves 2xx retransmission to us (RFC 6026): T1 doubling up to T2,
-    // on unreliable transports only; with or without them we give up after 64*T1.
-    if (this.tx.responseDest.protocol === 'UDP') {
-      let interval = t1;
-      const again = () => {
-        this.ua.transport.send(ok, this.tx.responseDest);
-        interval = Math.min(interval * 2, t2);
-        this.okRetransmit = this.ua.timers.set(interval, again);
-      };
-      this.okRetransmit = this.ua.timers.set(interval, again);
-    }
-    this.okGiveUp = this.ua.timers.set(64 * t1, () => this.noAck());
+    this.okRepeat = repeat2xx(this.ua, ok, this.tx.responseDest, this.timerConfig, () => this.noAck());
     return true;
   }
 
@@ -186,7 +174,6 @@ export class IncomingCall implements DialogOwner {
 
   // §13.3.1.4: no ACK within 64*T1 — the dialog counts as confirmed, and is ended with BYE.
   private noAck(): void {
-    this.ua.timers.clear(this.okRetransmit);
     if (this.acked) return;
     this.acked = true;
     this.opts.log.warn('call.no-ack', { callId: this.callId, peer: this.peer });
@@ -196,13 +183,12 @@ export class IncomingCall implements DialogOwner {
 
   private onAck(req: SipRequest): void {
     if (req.headers.cseq.seq !== this.invite.headers.cseq.seq) {
-      this.ua.timers.clear(this.reinviteRetransmit); // the ACK of our 2xx to a re-INVITE
+      this.reinviteOk?.stop(); // the ACK of our 2xx to a re-INVITE
       return;
     }
     if (this.acked || this.phase === 'ringing') return;
     this.acked = true;
-    this.ua.timers.clear(this.okRetransmit);
-    this.ua.timers.clear(this.okGiveUp);
+    this.okRepeat?.stop();
     if (this.byeWanted) {
       this.sendBye();
       return;
@@ -252,9 +238,8 @@ export class IncomingCall implements DialogOwner {
 
   private release(): void {
     this.isReleased = true;
-    this.ua.timers.clear(this.okRetransmit);
-    this.ua.timers.clear(this.okGiveUp);
-    this.ua.timers.clear(this.reinviteRetransmit);
+    this.okRepeat?.stop();
+    this.reinviteOk?.stop();
     this.tx.onCancel = undefined;
     this.ua.removeDialogOwner(this);
   }
@@ -274,35 +259,19 @@ export class IncomingCall implements DialogOwner {
       return true;
     }
     if (!tx) return true;
-    // §12.2.2: requests with a lower CSeq than the last are out of order.
-    const seq = req.headers.cseq.seq;
-    if (seq <= this.remoteCseq) {
-      tx.respond(this.ua.makeResponse(req, 500, 'Server Internal Error', { other: { 'retry-after': ['1'] } }));
-      return true;
+    if (!checkCseqOrder(this.ua, req, tx, this.remoteCseq)) return true;
+    this.remoteCseq = req.headers.cseq.seq;
+    if (answerStatelessInDialog(this.ua, req, tx, this.opts.events.onInfo)) return true;
+    if (req.method === 'BYE') {
+      tx.respond(this.ua.makeResponse(req, 200, 'OK'));
+      // §15.1.2: a BYE in the early dialog ends the INVITE too, with 487.
+      if (this.phase === 'ringing') this.tx.respond(this.inviteResponse(487, 'Request Terminated'));
+      this.end({ by: 'remote', reason: 'hung up by the other side' });
+      this.release();
+    } else {
+      this.answerReinvite(req, tx);
     }
-    this.remoteCseq = seq;
-    switch (req.method) {
-      case 'BYE':
-        tx.respond(this.ua.makeResponse(req, 200, 'OK'));
-        // §15.1.2: a BYE in the early dialog ends the INVITE too, with 487.
-        if (this.phase === 'ringing') this.tx.respond(this.inviteResponse(487, 'Request Terminated'));
-        this.end({ by: 'remote', reason: 'hung up by the other side' });
-        this.release();
-        return true;
-      case 'INVITE':
-        this.answerReinvite(req, tx);
-        return true;
-      case 'INFO':
-        tx.respond(this.ua.makeResponse(req, 200, 'OK'));
-        this.opts.events.onInfo?.(req.headers.contentType, req.body);
-        return true;
-      case 'OPTIONS':
-        tx.respond(this.ua.makeResponse(req, 200, 'OK', { other: { allow: [ALLOWED_METHODS.join(', ')] } }));
-        return true;
-      default:
-        tx.respond(this.ua.makeResponse(req, 501, 'Not Implemented', { other: { allow: [ALLOWED_METHODS.join(', ')] } }));
-        return true;
-    }
+    return true;
   }
 
   // A re-INVITE (hold, codec or address change): answer its offer, then repeat
@@ -323,17 +292,8 @@ export class IncomingCall implements DialogOwner {
     this.localSdp = answer;
     const ok = this.ua.makeResponse(req, 200, 'OK', { contact: [this.ua.contact()], contentType: 'application/sdp' }, answer);
     tx.respond(ok);
-    const { t1, t2 } = this.timerConfig;
-    let interval = t1;
-    let elapsed = 0;
-    const again = () => {
-      elapsed += interval;
-      if (elapsed >= 64 * t1) return;
-      this.ua.transport.send(ok, tx.responseDest);
-      interval = Math.min(interval * 2, t2);
-      this.reinviteRetransmit = this.ua.timers.set(interval, again);
-    };
-    this.ua.timers.clear(this.reinviteRetransmit);
-    if (tx.responseDest.protocol === 'UDP') this.reinviteRetransmit = this.ua.timers.set(interval, again);
+    this.reinviteOk?.stop();
+    this.reinviteOk = repeat2xx(this.ua, ok, tx.responseDest, this.timerConfig);
   }
+
 }

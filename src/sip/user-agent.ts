@@ -16,6 +16,7 @@ import {
 } from './transaction.ts';
 import type { Endpoint, Protocol, SipTransportPort } from './transport-port.ts';
 import { resolveTarget } from './target.ts';
+import type { EventLog } from '../log/logger.ts';
 
 /** Methods this UA understands (RFC 3261 §20.5 Allow). */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'];
@@ -43,11 +44,7 @@ export interface DialogOwner {
 
 export type IncomingInviteHandler = (req: SipRequest, tx: ServerTransaction, source: Endpoint) => void;
 
-export interface UaLog {
-  debug(event: string, fields?: Record<string, unknown>): void;
-  info(event: string, fields?: Record<string, unknown>): void;
-  warn(event: string, fields?: Record<string, unknown>): void;
-}
+export type UaLog = EventLog;
 
 export interface RequestSpec {
   method: string;
@@ -90,6 +87,11 @@ export class UserAgent {
         this.servers.delete(key);
       },
     };
+  }
+
+  /** RFC 3261 timer values (T1, T2, T4) this UA runs with. */
+  get timerConfig(): TimerConfig {
+    return this.env.config;
   }
 
   addDialogOwner(owner: DialogOwner): void {

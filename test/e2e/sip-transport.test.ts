@@ -8,7 +8,7 @@ import { openSipTransport, TransportError, type SipTransport } from '../../src/n
 import type { Endpoint } from '../../src/sip/transport-port.ts';
 import { freePort, releasePort } from '../support/ports.ts';
 
-const quiet = { debug() {}, warn() {} };
+const quiet = { debug() {}, info() {}, warn() {} };
 
 function options(from: { address: string; port: number }, protocol: 'UDP' | 'TCP'): SipRequest {
   return {
