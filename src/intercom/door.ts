@@ -14,6 +14,8 @@ export interface DoorSettings {
   buttons: DoorButton[];
   ringTimeoutMs: number;
   maxDurationMs: number;
+  /** How long before maxDurationMs the call-ending warning is given; absent (or not below maxDurationMs): none. */
+  warnBeforeEndMs?: number;
   openMs: number;
   /** DTMF codes that open the door during a call. */
   codes: string[];
@@ -31,7 +33,7 @@ export type DoorEvent =
   | { type: 'open'; by: string }
   | { type: 'dtmf'; digit: string };
 
-export type TimerName = 'ring' | 'max-duration' | 'door';
+export type TimerName = 'ring' | 'max-duration' | 'door' | 'warning';
 
 export type DoorAction =
   | { type: 'dial'; leg: number; target: string }
@@ -40,6 +42,8 @@ export type DoorAction =
   | { type: 'start-timer'; name: TimerName; ms: number }
   | { type: 'cancel-timer'; name: TimerName }
   | { type: 'relay'; energised: boolean }
+  /** The call will be ended for its maximum duration in `inMs`: warn both sides. */
+  | { type: 'warn-ending'; inMs: number }
   | { type: 'log'; level: 'info' | 'warn'; event: string; fields: Record<string, unknown> };
 
 interface Leg {
@@ -130,6 +134,7 @@ export class Door {
     return [
       { type: 'cancel-timer', name: 'ring' },
       { type: 'cancel-timer', name: 'max-duration' },
+      ...this.cancelWarning(),
       ...legs.map((l): DoorAction => ({ type: 'hangup-leg', leg: l.id, reason })),
     ];
   }
@@ -161,6 +166,7 @@ export class Door {
       ...others.map((l): DoorAction => ({ type: 'hangup-leg', leg: l.id, reason: 'answered elsewhere' })),
       { type: 'connect-media', leg: id },
       { type: 'start-timer', name: 'max-duration', ms: this.settings.maxDurationMs },
+      ...(this.warnBefore() > 0 ? [{ type: 'start-timer', name: 'warning', ms: this.settings.maxDurationMs - this.warnBefore() } as const] : []),
       log('info', 'call.answered', { peer: leg.target, afterMs: now - c.startedAt }),
     ];
   }
@@ -184,6 +190,7 @@ export class Door {
       this.digits = '';
       return [
         { type: 'cancel-timer', name: 'max-duration' },
+        ...this.cancelWarning(),
         log('info', 'call.ended', {
           peer: c.leg.target,
           reason: ev.reason,
@@ -203,11 +210,24 @@ export class Door {
     if (name === 'max-duration' && this.call.phase === 'active') {
       return [log('info', 'call.max-duration', { afterS: secs(this.settings.maxDurationMs) }), ...this.hangup('maximum call duration reached')];
     }
+    if (name === 'warning' && this.call.phase === 'active' && this.warnBefore() > 0) {
+      return [{ type: 'warn-ending', inMs: this.warnBefore() }, log('info', 'call.ending-soon', { inS: secs(this.warnBefore()) })];
+    }
     if (name === 'door' && this.doorOpen) {
       this.doorOpen = false;
       return [{ type: 'relay', energised: false }, log('info', 'door.closed', {})];
     }
     return [];
+  }
+
+  /** The warning lead time in use: 0 when none is configured or it would not come before the end. */
+  private warnBefore(): number {
+    const w = this.settings.warnBeforeEndMs ?? 0;
+    return w > 0 && w < this.settings.maxDurationMs ? w : 0;
+  }
+
+  private cancelWarning(): DoorAction[] {
+    return this.warnBefore() > 0 ? [{ type: 'cancel-timer', name: 'warning' }] : [];
   }
 
   private open(by: string): DoorAction[] {
