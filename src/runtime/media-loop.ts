@@ -4,6 +4,7 @@
 // jitter buffer. Incoming RTP and RTCP are fed to the pure session core.
 import type { AudioSink, AudioSource } from '../audio/device.ts';
 import { FrameClock } from '../media/frame-clock.ts';
+import { mixFrames } from '../media/mix.ts';
 import type { RtpSession } from '../media/rtp-session.ts';
 import type { RtpSocket } from '../net/rtp-socket.ts';
 import type { EventLog } from '../log/logger.ts';
@@ -21,6 +22,8 @@ export interface MediaLoopOptions {
   ptimeMs: number;
   log: MediaLog;
   onDigit?: (digit: string) => void;
+  /** A sound to add to both directions (door-open confirmation, call-ending warning): one frame per tick, undefined when silent. */
+  overlay?: () => Int16Array | undefined;
 }
 
 /** RFC 3550 §6.2: with one sender per side, a 5 s report interval is the usual minimum. */
@@ -76,9 +79,12 @@ export class MediaLoop {
     const now = process.hrtime.bigint();
     const due = this.clock.due(now);
     for (let i = 0; i < due.frames; i++) {
-      const pcm = this.opts.source.read();
+      const extra = this.opts.overlay?.();
+      // Mixed into what is sent and what is played, so the person inside hears it as well as the visitor.
+      const pcm = extra ? mixFrames(this.opts.source.read(), extra) : this.opts.source.read();
       for (const p of this.opts.session.packetizeFrame(pcm)) this.opts.socket.sendRtp(p, this.remote);
-      this.opts.sink.write(this.opts.session.playout());
+      const out = this.opts.session.playout();
+      this.opts.sink.write(extra ? mixFrames(out, extra) : out);
     }
     if (due.skipped > 0) {
       // Keep RTP timestamps on real time so the far end's jitter buffer sees a gap, not a drift.
