@@ -7,6 +7,7 @@ import { createConfigSchema, createControlOnlySchema } from './schema.ts';
 import type { Config, SecretReader } from './schema.ts';
 import { configErrorMap, formatIssues } from './issues.ts';
 import { fileProblem } from './file-problem.ts';
+import { checkPrompts } from './prompts.ts';
 
 export type ConfigResult =
   | { ok: true; config: Config; warnings: string[] }
@@ -47,7 +48,9 @@ export function validateConfig(data: unknown, baseDir: string, source = 'config'
   const warnings: string[] = [];
   const parsed = createConfigSchema(secretReader(baseDir, warnings)).safeParse(data, { error: configErrorMap });
   if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues, source) };
-  const config: Config = parsed.data;
+  const prompts = checkPrompts(parsed.data.tones.prompts, baseDir);
+  if (prompts.errors.length > 0) return { ok: false, errors: prompts.errors };
+  const config: Config = { ...parsed.data, tones: { ...parsed.data.tones, prompts: prompts.prompts } };
   for (const [i, code] of config.door.codes.entries()) {
     if (code.length < 4) warnings.push(`door.codes[${i}]: a code shorter than 4 digits is easy to guess`);
   }

@@ -8,6 +8,7 @@
 // code or phone number with its "0" dropped is a different one.
 import { z } from 'zod';
 import { parseHostPort, parseListen, isHostName } from './address.ts';
+import { tonesSection, type TonesConfig } from './tones-schema.ts';
 
 /** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
 export type SecretRead = { ok: true; path: string; value: string } | { ok: false; error: string };
@@ -86,6 +87,8 @@ export interface Config {
     max_duration: number;
   };
   log: { level: LogLevel; format: LogFormat };
+  /** Call-progress tones, confirmation, warning and recorded prompts (see tones-schema.ts). */
+  tones: TonesConfig;
   mqtt?: {
     /** mqtt:// or mqtts:// broker URL (may carry credentials). */
     url: string;
@@ -328,6 +331,7 @@ export function createConfigSchema(readSecret: SecretReader) {
     incoming: section(incomingSection().prefault({})),
     calls: section(callsSection().prefault({})),
     log: section(logSection().prefault({})),
+    tones: section(tonesSection().prefault({})),
     mqtt: section(mqttSection().optional()),
   });
 }
