@@ -6,6 +6,7 @@
 // are equal for G.711 but not for G.722 (16 kHz audio, 8 kHz RTP clock,
 // RFC 3551 §4.5.2) or Opus (any rate, 48 kHz clock, RFC 7587 §4.1).
 import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from './g711.ts';
+import { G722_SAMPLE_RATE, G722Decoder, G722Encoder } from './g722.ts';
 
 export interface AudioCodec {
   /** Encoding name as written in an SDP rtpmap (RFC 3551 §6), e.g. "PCMU". */
@@ -23,6 +24,12 @@ export interface AudioCodec {
   timestampTicks(ptimeMs: number): number;
   encode(pcm: Int16Array): Buffer;
   decode(payload: Buffer): Int16Array;
+  /**
+   * For codecs with state between frames (G.722's predictors): a copy with
+   * its own fresh encoder and decoder, one per call's stream. Absent: the
+   * codec is stateless and may be shared.
+   */
+  instantiate?(): AudioCodec;
 }
 
 /** Builds a narrowband codec whose PCM rate equals its RTP clock rate. */
@@ -57,6 +64,15 @@ export function codecByName(name: string): AudioCodec | undefined {
   return registry.get(name.toUpperCase());
 }
 
+/**
+ * The codec for one call's stream: stateless codecs are shared, stateful
+ * ones get their own encoder and decoder so two calls never mix state.
+ */
+export function codecForStream(name: string): AudioCodec | undefined {
+  const codec = codecByName(name);
+  return codec?.instantiate ? codec.instantiate() : codec;
+}
+
 /** Names of all registered codecs, in registration order. */
 export function codecNames(): string[] {
   return [...registry.values()].map((c) => c.name);
@@ -64,3 +80,28 @@ export function codecNames(): string[] {
 
 registerCodec(narrowband('PCMU', 0, encodeUlaw, decodeUlaw));
 registerCodec(narrowband('PCMA', 8, encodeAlaw, decodeAlaw));
+
+/**
+ * G.722: 16 kHz audio, but an 8000 Hz RTP clock and "G722/8000" in SDP, an
+ * error in the original RTP profile kept for compatibility (RFC 3551 §4.5.2).
+ * The registered entry encodes and decodes with state of its own; calls use
+ * instantiate() (through codecForStream) to get theirs.
+ */
+function g722(): AudioCodec {
+  const encoder = new G722Encoder();
+  const decoder = new G722Decoder();
+  return {
+    name: 'G722',
+    clockRate: 8000,
+    sampleRate: G722_SAMPLE_RATE,
+    channels: 1,
+    staticPayloadType: 9,
+    frameSamples: (ptimeMs) => Math.round((G722_SAMPLE_RATE * ptimeMs) / 1000),
+    timestampTicks: (ptimeMs) => Math.round((8000 * ptimeMs) / 1000),
+    encode: (pcm) => encoder.encode(pcm),
+    decode: (payload) => decoder.decode(payload),
+    instantiate: g722,
+  };
+}
+
+registerCodec(g722());
