@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { parseHostPort, parseListen, isHostName } from './address.ts';
 import { tonesSection, type TonesConfig } from './tones-schema.ts';
+import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, type OutputLine } from './hardware-schema.ts';
 
 /** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
 export type SecretRead = { ok: true; path: string; value: string } | { ok: false; error: string };
@@ -29,7 +30,7 @@ export interface GpioLine {
 
 export interface ButtonConfig {
   name: string;
-  gpio?: GpioLine;
+  gpio?: InputLine;
   /** User parts ("101") or sip:/sips: URIs, as written; several ring at once. */
   call: string[];
 }
@@ -69,7 +70,11 @@ export interface Config {
   };
   control: { socket: string };
   door: {
-    relay?: GpioLine;
+    relay?: OutputLine;
+    /** Door contact (active = contact closed = door shut); reported in status and the log. */
+    contact?: InputLine;
+    /** Exit button inside: opens the door. */
+    exit_button?: InputLine;
     /** How long the opener is energised, in milliseconds (100..60000). */
     open_ms: number;
     /** DTMF codes (digits, * and #) that open the door during a call. */
@@ -89,6 +94,8 @@ export interface Config {
   log: { level: LogLevel; format: LogFormat };
   /** Call-progress tones, confirmation, warning and recorded prompts (see tones-schema.ts). */
   tones: TonesConfig;
+  /** GPIO backend, debounce, LEDs and amplifier (see hardware-schema.ts). */
+  gpio: GpioConfig;
   mqtt?: {
     /** mqtt:// or mqtts:// broker URL (may carry credentials). */
     url: string;
@@ -231,7 +238,7 @@ const buttonsSection = () =>
         name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
           error: 'must be 1-64 letters, digits, ".", "-" or "_" (starting with a letter or digit)',
         }),
-        gpio: gpioLine().optional(),
+        gpio: inputLine().optional(),
         call: z.array(party()).min(1, { error: 'must not be empty' }),
       }),
     )
@@ -273,7 +280,9 @@ const controlSection = () =>
 
 const doorSection = () =>
   z.strictObject({
-    relay: gpioLine().optional(),
+    relay: outputLine().optional(),
+    contact: inputLine().optional(),
+    exit_button: inputLine().optional(),
     open_ms: intBetween(100, 60000).default(3000),
     codes: z
       .array(
@@ -332,6 +341,7 @@ export function createConfigSchema(readSecret: SecretReader) {
     calls: section(callsSection().prefault({})),
     log: section(logSection().prefault({})),
     tones: section(tonesSection().prefault({})),
+    gpio: section(gpioSection().prefault({})),
     mqtt: section(mqttSection().optional()),
   });
 }
