@@ -3,9 +3,11 @@
 // remote address. Messages are parsed here and handed to the SIP core.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { parseMessage, serializeMessage, SipParseError, type SipMessage } from '../sip/message.ts';
+import { serializeMessage, type SipMessage } from '../sip/message.ts';
 import type { Endpoint, Protocol, SipTransportPort } from '../sip/transport-port.ts';
 import { StreamFramer } from './stream-framer.ts';
+import { receiveBytes, type InboundSink } from '../sip/inbound.ts';
+import { SIP_SOURCE_LIMIT, SourceLimit, type SourceLimitOptions } from './source-limit.ts';
 import type { EventLog } from '../log/logger.ts';
 
 export type TransportLog = EventLog;
@@ -19,6 +21,10 @@ export interface SipTransportOptions {
   server?: { address: string; port: number };
   tcp: boolean;
   log: TransportLog;
+  /** Per-source rate limit for everyone but trusted peers; false turns it off. Default SIP_SOURCE_LIMIT. */
+  limit?: SourceLimitOptions | false;
+  /** Peers exempt from the limit (the registrar); default: the address in `server`. */
+  isTrusted?: (source: Endpoint) => boolean;
   onMessage(msg: SipMessage, source: Endpoint): void;
 }
 
@@ -84,22 +90,30 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
   const connections = new Map<string, Connection>();
   let closed = false;
 
+  const limiter = opts.limit === false ? undefined : new SourceLimit(opts.limit ?? SIP_SOURCE_LIMIT);
+  const isTrusted = opts.isTrusted ?? ((s: Endpoint) => s.address === opts.server?.address);
+
   const deliver = (bytes: Buffer, source: Endpoint) => {
     if (closed) return;
-    let msg: SipMessage;
-    try {
-      msg = parseMessage(bytes);
-    } catch (e) {
-      const reason = e instanceof SipParseError ? e.message : String(e);
-      log.debug('sip.unparsable', { from: `${source.address}:${source.port}`, reason });
-      return;
+    if (limiter && !isTrusted(source)) {
+      const v = limiter.take(source.address);
+      if (!v.allowed) {
+        // One line a minute per flooding source, never one per packet.
+        if (v.report) log.info('sip.rate-limited', { from: source.address, dropped: v.dropped });
+        return;
+      }
     }
-    try {
-      opts.onMessage(msg, source);
-    } catch (e) {
-      // A bug in handling one message must not take the door down.
-      log.warn('sip.handler-error', { reason: e instanceof Error ? e.message : String(e) });
-    }
+    receiveBytes(bytes, source, inbound);
+  };
+
+  // The stateless 400/505 to an unparsable request goes back the way it came.
+  const inbound: InboundSink = {
+    log,
+    deliver: (msg, source) => opts.onMessage(msg, source),
+    sendRaw(bytes, dest) {
+      if (dest.protocol === 'UDP') udp.send(bytes, dest.port, dest.address, () => {});
+      else connections.get(`${dest.address}|${dest.port}`)?.write(bytes);
+    },
   };
 
   let udp: dgram.Socket;
@@ -192,6 +206,7 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
   }
 
   const localFor = (_p: Protocol) => ({ address: advertised!, port });
+
 
   return {
     local: localFor,
