@@ -18,6 +18,8 @@ export interface IntercomInstance {
   cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   status(): Promise<IntercomStatus>;
   logs(): string;
+  /** Replaces the config file (merged over the same defaults as at start); the running station does not see it until reloaded. */
+  writeConfig(config: Record<string, unknown> & { sip: Record<string, unknown> }): void;
   /** Sends SIGTERM and resolves with the exit code. */
   terminate(): Promise<number | null>;
   process: ManagedProcess;
@@ -33,21 +35,26 @@ export interface IntercomStatus {
 /** Writes a config (merged over a working default) and starts `intercom run`. */
 export async function startIntercom(
   config: Record<string, unknown> & { sip: Record<string, unknown> },
-  opts: { address?: string; waitRegistered?: boolean } = {},
+  opts: { address?: string; waitRegistered?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<IntercomInstance> {
   const address = opts.address ?? '127.0.0.2';
   const port = await freePort(address);
   const tmp = makeTempDir('intercom-');
   const dir = tmp.path;
-  const full = {
-    ...config,
-    sip: { listen: `${address}:${port}`, ...config.sip },
-    control: { socket: join(dir, 'control.sock') },
-    log: { level: 'debug' },
-  };
   const configPath = join(dir, 'door.yaml');
-  writeFileSync(configPath, stringify(full), { mode: 0o600 });
-  const proc = spawnManaged('intercom', process.execPath, [INTERCOM_BIN, 'run', '--config', configPath], {});
+  const writeConfig = (c: Record<string, unknown> & { sip: Record<string, unknown> }): void => {
+    const full = {
+      ...c,
+      sip: { listen: `${address}:${port}`, ...c.sip },
+      control: { socket: join(dir, 'control.sock') },
+      log: { level: 'debug' },
+    };
+    writeFileSync(configPath, stringify(full), { mode: 0o600 });
+  };
+  writeConfig(config);
+  const proc = spawnManaged('intercom', process.execPath, [INTERCOM_BIN, 'run', '--config', configPath], {
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  });
   const cli = async (...args: string[]) => {
     const r = await runCommand(process.execPath, [INTERCOM_BIN, ...args, '--config', configPath], { timeoutMs: 10_000 });
     return { code: r.code, stdout: r.stdout, stderr: r.stderr };
@@ -65,6 +72,7 @@ export async function startIntercom(
     cli,
     status,
     logs: () => proc.output(),
+    writeConfig,
     terminate: async () => {
       proc.child.kill('SIGTERM');
       const st = await proc.exited;
