@@ -8,6 +8,7 @@ import type { Config, SecretReader } from './schema.ts';
 import { configErrorMap, formatIssues } from './issues.ts';
 import { fileProblem } from './file-problem.ts';
 import { checkPrompts } from './prompts.ts';
+import { trivialCodeReason } from './door-codes.ts';
 
 export type ConfigResult =
   | { ok: true; config: Config; warnings: string[] }
@@ -51,8 +52,10 @@ export function validateConfig(data: unknown, baseDir: string, source = 'config'
   const prompts = checkPrompts(parsed.data.tones.prompts, baseDir);
   if (prompts.errors.length > 0) return { ok: false, errors: prompts.errors };
   const config: Config = { ...parsed.data, tones: { ...parsed.data.tones, prompts: prompts.prompts } };
-  for (const [i, code] of config.door.codes.entries()) {
-    if (code.length < 4) warnings.push(`door.codes[${i}]: a code shorter than 4 digits is easy to guess`);
+  // Trivial codes are errors unless allowed; when allowed, say so once per code.
+  for (const [i, entry] of config.door.codes.entries()) {
+    const why = trivialCodeReason(typeof entry === 'string' ? entry : entry.code);
+    if (why) warnings.push(`door.codes[${i}]: easy to guess (${why}); allowed by door.allow_trivial_codes`);
   }
   return { ok: true, config, warnings };
 }

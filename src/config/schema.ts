@@ -8,6 +8,7 @@
 // code or phone number with its "0" dropped is a different one.
 import { z } from 'zod';
 import { parseHostPort, parseListen, isHostName } from './address.ts';
+import { trivialCodeReason } from './door-codes.ts';
 import { tonesSection, type TonesConfig } from './tones-schema.ts';
 import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, type OutputLine } from './hardware-schema.ts';
 
@@ -27,6 +28,9 @@ export interface GpioLine {
   chip: string;
   line: number;
 }
+
+/** A door code: just the digits, or the digits with a name for logs and the targets it is for. */
+export type DoorCodeConfig = string | { code: string; name?: string; for?: string[] };
 
 export interface ButtonConfig {
   name: string;
@@ -77,8 +81,12 @@ export interface Config {
     exit_button?: InputLine;
     /** How long the opener is energised, in milliseconds (100..60000). */
     open_ms: number;
-    /** DTMF codes (digits, * and #) that open the door during a call. */
-    codes: string[];
+    /** DTMF codes (digits, * and #) that open the door during a call: for everyone, or only for some targets. */
+    codes: DoorCodeConfig[];
+    /** Accept codes `intercom check` calls trivial (1234, 0000, short ones). */
+    allow_trivial_codes: boolean;
+    /** Wrong codes tolerated within `window` seconds before keys are ignored for `duration` seconds. */
+    lockout: { attempts: number; window: number; duration: number };
   };
   incoming: {
     enabled: boolean;
@@ -278,18 +286,52 @@ const controlSection = () =>
       .default(DEFAULT_CONTROL_SOCKET),
   });
 
+const dtmfCode = () => z.string().regex(/^[0-9*#]{1,32}$/, { error: 'must be 1-32 DTMF digits (0-9, * and #)' });
+
 const doorSection = () =>
-  z.strictObject({
-    relay: outputLine().optional(),
-    contact: inputLine().optional(),
-    exit_button: inputLine().optional(),
-    open_ms: intBetween(100, 60000).default(3000),
-    codes: z
-      .array(
-        z.string().regex(/^[0-9*#]{1,32}$/, { error: 'must be 1-32 DTMF digits (0-9, * and #)' }),
-      )
-      .default([]),
-  });
+  z
+    .strictObject({
+      relay: outputLine().optional(),
+      contact: inputLine().optional(),
+      exit_button: inputLine().optional(),
+      open_ms: intBetween(100, 60000).default(3000),
+      codes: z
+        .array(
+          z.union([
+            dtmfCode(),
+            z.strictObject({
+              code: dtmfCode(),
+              name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'must be 1-64 letters, digits, ".", "-" or "_"' }).optional(),
+              for: z.array(party()).min(1, { error: 'must not be empty' }).optional(),
+            }),
+          ], {
+            error: (iss) =>
+              typeof iss.input === 'number'
+                ? `must be quoted ("${iss.input}"): YAML reads ${iss.input} as a number and drops leading zeros`
+                : 'must be DTMF digits in quotes, or a mapping with code: (and optional name:, for:)',
+          }),
+        )
+        .default([]),
+      allow_trivial_codes: z.boolean().default(false),
+      lockout: section(
+        z
+          .strictObject({
+            attempts: intBetween(1, 100).default(3),
+            window: secondsUpTo(86400).default(60),
+            duration: secondsUpTo(86400).default(300),
+          })
+          .prefault({}),
+      ),
+    })
+    .superRefine((door: unknown, ctx) => {
+      // A code anyone would try first is refused, unless explicitly allowed; the code itself is never echoed.
+      if (!isRecord(door) || door['allow_trivial_codes'] === true || !Array.isArray(door['codes'])) return;
+      door['codes'].forEach((c: unknown, i) => {
+        const code = typeof c === 'string' ? c : isRecord(c) && typeof c['code'] === 'string' ? c['code'] : undefined;
+        const why = code === undefined ? undefined : trivialCodeReason(code);
+        if (why) fail(ctx, undefined, `too easy to guess (${why}); choose another or set door.allow_trivial_codes: true`, ['codes', i]);
+      });
+    }, always);
 
 const incomingSection = () =>
   z.strictObject({

@@ -3,6 +3,7 @@
 // cancelled; an unanswered call is given up after the ring timeout; a call
 // ends at its maximum duration; the opener is pulsed on request or on a
 // correct DTMF code. Events in, actions out: no I/O, no timers of its own.
+import { CodeEntry, type CodeLockout, type DoorCode } from './dtmf-codes.ts';
 
 export interface DoorButton {
   name: string;
@@ -17,8 +18,10 @@ export interface DoorSettings {
   /** How long before maxDurationMs the call-ending warning is given; absent (or not below maxDurationMs): none. */
   warnBeforeEndMs?: number;
   openMs: number;
-  /** DTMF codes that open the door during a call. */
-  codes: string[];
+  /** DTMF codes that open the door during a call (plain strings are for everyone). */
+  codes: (string | DoorCode)[];
+  /** Wrong-code lock-out; default DEFAULT_LOCKOUT. */
+  lockout?: CodeLockout;
 }
 
 export type EndReason = string;
@@ -62,17 +65,17 @@ export interface DoorSnapshot {
   door: { open: boolean; opened: number };
 }
 
-/** Longest DTMF sequence kept while matching codes. */
-const DTMF_HISTORY = 16;
-
 export class Door {
   private call: CallState = { phase: 'idle' };
   private nextLeg = 1;
   private doorOpen = false;
   private opened = 0;
-  private digits = '';
+  private readonly codes: CodeEntry;
 
-  constructor(private readonly settings: DoorSettings) {}
+  constructor(private readonly settings: DoorSettings) {
+    const codes = settings.codes.map((c, i): DoorCode => (typeof c === 'string' ? { code: c, label: `codes[${i}]` } : c));
+    this.codes = new CodeEntry(codes, settings.lockout);
+  }
 
   /** What status reports. */
   snapshot(): DoorSnapshot {
@@ -105,7 +108,7 @@ export class Door {
       case 'open':
         return this.open(ev.by);
       case 'dtmf':
-        return this.dtmf(ev.digit);
+        return this.dtmf(ev.digit, now);
     }
   }
 
@@ -130,7 +133,7 @@ export class Door {
     if (c.phase === 'idle') return [];
     const legs = c.phase === 'calling' ? c.legs : [c.leg];
     this.call = { phase: 'idle' };
-    this.digits = '';
+    this.codes.clearEntry();
     return [
       { type: 'cancel-timer', name: 'ring' },
       { type: 'cancel-timer', name: 'max-duration' },
@@ -160,7 +163,7 @@ export class Door {
     if (!leg) return [{ type: 'hangup-leg', leg: id, reason: 'answered elsewhere' }];
     const others = c.legs.filter((l) => l.id !== id);
     this.call = { phase: 'active', button: c.button, leg, startedAt: c.startedAt, answeredAt: now };
-    this.digits = '';
+    this.codes.clearEntry();
     return [
       { type: 'cancel-timer', name: 'ring' },
       ...others.map((l): DoorAction => ({ type: 'hangup-leg', leg: l.id, reason: 'answered elsewhere' })),
@@ -187,7 +190,7 @@ export class Door {
     }
     if (c.phase === 'active' && c.leg.id === ev.leg) {
       this.call = { phase: 'idle' };
-      this.digits = '';
+      this.codes.clearEntry();
       return [
         { type: 'cancel-timer', name: 'max-duration' },
         ...this.cancelWarning(),
@@ -239,13 +242,27 @@ export class Door {
     return actions;
   }
 
-  private dtmf(digit: string): DoorAction[] {
+  private dtmf(digit: string, now: number): DoorAction[] {
     if (this.call.phase !== 'active') return [];
-    this.digits = (this.digits + digit).slice(-DTMF_HISTORY);
-    const code = this.settings.codes.find((c) => c.length > 0 && this.digits.endsWith(c));
-    if (!code) return [];
-    this.digits = '';
-    return this.open('dtmf');
+    const peer = this.call.leg.target;
+    const v = this.codes.key(digit, now, peer);
+    switch (v.kind) {
+      case 'pending':
+        return [];
+      case 'open':
+        // The code's name, never its digits, says which code opened the door.
+        return this.open(`dtmf:${v.label}`);
+      case 'wrong':
+        return v.lockedUntil === undefined
+          ? [log('warn', 'door.code-wrong', { peer, failures: v.failures })]
+          : [
+              log('warn', 'door.code-wrong', { peer, failures: v.failures }),
+              log('warn', 'door.code-lockout', { peer, forS: secs(v.lockedUntil - now) }),
+            ];
+      case 'locked':
+        // One line per lock-out, not one per key.
+        return v.first ? [log('warn', 'door.code-ignored', { peer, reason: 'locked out', forS: secs(v.until - now) })] : [];
+    }
   }
 }
 

@@ -24,6 +24,7 @@ import { UserAgent } from '../sip/user-agent.ts';
 import { Door, type DoorAction, type DoorEvent, type TimerName } from './door.ts';
 import type { CommandResult, StationControl, StationStatus } from './station-api.ts';
 import { targetUri } from './targets.ts';
+import { codeLockout, doorCodes } from './door-settings.ts';
 import { toneCommands } from './tone-policy.ts';
 import { loadCueSounds } from './tones.ts';
 
@@ -141,7 +142,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     maxDurationMs: config.calls.max_duration * 1000,
     openMs: config.door.open_ms,
     ...(config.tones.warning.enabled || config.tones.prompts.warning ? { warnBeforeEndMs: config.tones.warning.before_s * 1000 } : {}),
-    codes: config.door.codes,
+    codes: doorCodes(config),
+    lockout: codeLockout(config),
   });
 
   const doorTimers = new Map<TimerName, NodeJS.Timeout>();

@@ -40,7 +40,7 @@ test('a minimal config gets every default', () => {
   assert.deepEqual(c.buttons, [{ name: 'bell', call: ['101'] }]);
   assert.deepEqual(c.audio, { input: 'default', output: 'default', codecs: ['PCMU', 'PCMA'] });
   assert.deepEqual(c.control, { socket: '/run/intercom/control.sock' });
-  assert.deepEqual(c.door, { open_ms: 3000, codes: [] });
+  assert.deepEqual(c.door, { open_ms: 3000, codes: [], allow_trivial_codes: false, lockout: { attempts: 3, window: 60, duration: 300 } });
   assert.deepEqual(c.incoming, { enabled: false, allow: [] });
   assert.deepEqual(c.calls, { ring_timeout: 30, max_duration: 300 });
   assert.deepEqual(c.log, { level: 'info', format: 'text' });
@@ -205,14 +205,37 @@ test('password_file problems name the key and the file', () => {
   assert.deepEqual(errors(withFile('empty'), dir), [`sip.password_file: ${join(dir, 'empty')} is empty`]);
 });
 
-test('a world-readable password file and short door codes give warnings, not errors', () => {
+test('a world-readable password file and explicitly allowed trivial door codes give warnings, not errors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'intercom-cfg-'));
   writeFileSync(join(dir, 'pw'), 'x');
   chmodSync(join(dir, 'pw'), 0o644);
-  const r = validateConfig({ ...minimal(), sip: { server: 'pbx', user: 'door', password_file: 'pw' }, door: { codes: ['12', '7394'] } }, dir);
+  const r = validateConfig(
+    { ...minimal(), sip: { server: 'pbx', user: 'door', password_file: 'pw' }, door: { codes: ['12', '7394'], allow_trivial_codes: true } },
+    dir,
+  );
   assert.ok(r.ok);
   assert.deepEqual(r.warnings, [
     `sip.password_file: ${join(dir, 'pw')} is readable by every user; chmod 600 it`,
-    'door.codes[0]: a code shorter than 4 digits is easy to guess',
+    'door.codes[0]: easy to guess (shorter than 4 keys); allowed by door.allow_trivial_codes',
   ]);
+});
+
+test('trivial door codes are refused, one line each naming the key and never the code', () => {
+  const d = minimal();
+  const got = errors({ ...d, door: { codes: ['1234', '7394', '0000', '5', { code: '2580', name: 'flat', for: ['101'] }] } });
+  assert.deepEqual(got, [
+    'door.codes[0]: too easy to guess (a run of consecutive digits); choose another or set door.allow_trivial_codes: true',
+    'door.codes[2]: too easy to guess (one key repeated); choose another or set door.allow_trivial_codes: true',
+    'door.codes[3]: too easy to guess (shorter than 4 keys); choose another or set door.allow_trivial_codes: true',
+    'door.codes[4]: too easy to guess (one of the most guessed codes); choose another or set door.allow_trivial_codes: true',
+  ]);
+  assert.ok(!got.join('\n').includes('1234'));
+});
+
+test('door codes may be per target, with a name; lock-out limits are checked', () => {
+  const d = minimal();
+  const c = valid({ ...d, door: { codes: ['7394', { code: '5821', name: 'flat', for: ['101'] }], lockout: { attempts: 5 } } });
+  assert.deepEqual(c.door.codes, ['7394', { code: '5821', name: 'flat', for: ['101'] }]);
+  assert.deepEqual(c.door.lockout, { attempts: 5, window: 60, duration: 300 });
+  assert.deepEqual(errors({ ...d, door: { lockout: { attempts: 0 } } }), ['door.lockout.attempts: must be a whole number from 1 to 100']);
 });
