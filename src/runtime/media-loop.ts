@@ -3,6 +3,7 @@
 // it pulls a capture frame, sends it as RTP, and plays one frame out of the
 // jitter buffer. Incoming RTP and RTCP are fed to the pure session core.
 import type { AudioSink, AudioSource } from '../audio/device.ts';
+import type { VoiceProcessor } from '../audio/dsp/processing.ts';
 import { FrameClock } from '../media/frame-clock.ts';
 import { mixFrames } from '../media/mix.ts';
 import type { RtpSession } from '../media/rtp-session.ts';
@@ -24,6 +25,8 @@ export interface MediaLoopOptions {
   onDigit?: (digit: string) => void;
   /** A sound to add to both directions (door-open confirmation, call-ending warning): one frame per tick, undefined when silent. */
   overlay?: () => Int16Array | undefined;
+  /** Echo cancellation, noise suppression and gains for this call; stop() frees it. */
+  processor?: VoiceProcessor;
 }
 
 /** RFC 3550 §6.2: with one sender per side, a 5 s report interval is the usual minimum. */
@@ -81,10 +84,16 @@ export class MediaLoop {
     for (let i = 0; i < due.frames; i++) {
       const extra = this.opts.overlay?.();
       // Mixed into what is sent and what is played, so the person inside hears it as well as the visitor.
-      const pcm = extra ? mixFrames(this.opts.source.read(), extra) : this.opts.source.read();
-      for (const p of this.opts.session.packetizeFrame(pcm)) this.opts.socket.sendRtp(p, this.remote);
       const out = this.opts.session.playout();
-      this.opts.sink.write(extra ? mixFrames(out, extra) : out);
+      const heard = extra ? mixFrames(out, extra) : out;
+      // The microphone frame and the frame played in the same period go through the processor
+      // together: the echo canceller's reference is exactly what the speaker plays.
+      const mic = this.opts.source.read();
+      const { send, play } = this.opts.processor ? this.opts.processor.process(mic, heard) : { send: mic, play: heard };
+      // The overlay joins the sent audio after processing: it is no echo and must not be ducked.
+      const pcm = extra ? mixFrames(send, extra) : send;
+      for (const p of this.opts.session.packetizeFrame(pcm)) this.opts.socket.sendRtp(p, this.remote);
+      this.opts.sink.write(play);
     }
     if (due.skipped > 0) {
       // Keep RTP timestamps on real time so the far end's jitter buffer sees a gap, not a drift.
@@ -102,9 +111,10 @@ export class MediaLoop {
     }
   }
 
-  /** Stops the clock; the socket and devices belong to the caller. */
+  /** Stops the clock and frees the processor; the socket and devices belong to the caller. */
   stop(): void {
     this.running = false;
+    this.opts.processor?.close();
     if (this.timer) clearTimeout(this.timer);
     if (this.rtcpTimer) clearInterval(this.rtcpTimer);
   }
