@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { parseHostPort, parseListen, isHostName } from './address.ts';
 import { trivialCodeReason } from './door-codes.ts';
 import { tonesSection, type TonesConfig } from './tones-schema.ts';
-import { voiceKeys, type VoiceKeys } from './voice-schema.ts';
 import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, type OutputLine } from './hardware-schema.ts';
 
 /** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
@@ -20,7 +19,7 @@ export type SecretRead = { ok: true; path: string; value: string } | { ok: false
 export type SecretReader = (file: string) => SecretRead;
 
 export type Transport = 'udp' | 'tcp' | 'tls';
-export type Codec = 'PCMU' | 'PCMA';
+export type Codec = 'G722' | 'PCMU' | 'PCMA';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
 
@@ -65,8 +64,7 @@ export interface Config {
     user_agent?: string;
   };
   buttons: ButtonConfig[];
-  /** Devices and codecs, plus echo cancellation, noise suppression and gains (voice-schema.ts). */
-  audio: VoiceKeys & {
+  audio: {
     /** A PortAudio device name, "default", or file:PATH.wav (looped). */
     input: string;
     /** A PortAudio device name, "default", file:PATH.wav (recorded), or "none". */
@@ -272,12 +270,12 @@ const audioSection = () =>
   z.strictObject({
     input: audioDevice().default('default'),
     output: audioDevice().default('default'),
-    ...voiceKeys(),
     codecs: z
-      .array(z.enum(['PCMU', 'PCMA']))
+      .array(z.enum(['G722', 'PCMU', 'PCMA']))
       .min(1, { error: 'must not be empty' })
       .refine((l) => new Set(l).size === l.length, { error: 'lists a codec twice' })
-      .default(['PCMU', 'PCMA']),
+      // Wideband first when the peer has it, G.711 as the fallback every phone speaks.
+      .default(['G722', 'PCMU', 'PCMA']),
   });
 
 const controlSection = () =>

@@ -5,16 +5,15 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { AudioFormat, AudioSink, AudioSource } from '../audio/device.ts';
-import { createVoiceProcessing } from '../audio/dsp/processing.ts';
 import { openAudioSink, openAudioSource } from '../audio/registry.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log/logger.ts';
-import { codecByName } from '../media/codec.ts';
+import { codecAtRate } from '../audio/codec-rate.ts';
+import { codecForStream } from '../media/codec.ts';
 import { RtpSession } from '../media/rtp-session.ts';
 import { openRtpSocket, type RtpSocket } from '../net/rtp-socket.ts';
 import { openSipTransport, type SipTransport } from '../net/sip-transport.ts';
 import { MediaLoop } from '../runtime/media-loop.ts';
-import { TonePlayer } from '../runtime/tone-player.ts';
 import { answerOffer, buildOffer, parseAnswer, type Negotiated } from '../sdp/offer-answer.ts';
 import { OutgoingCall, type EndCause } from '../sip/call.ts';
 import { realTimers } from '../sip/clock.ts';
@@ -26,10 +25,13 @@ import { Door, type DoorAction, type DoorEvent, type TimerName } from './door.ts
 import type { CommandResult, StationControl, StationStatus } from './station-api.ts';
 import { targetUri } from './targets.ts';
 import { codeLockout, doorCodes } from './door-settings.ts';
-import { toneCommands } from './tone-policy.ts';
-import { loadCueSounds } from './tones.ts';
 
-const FORMAT: AudioFormat = { sampleRate: 8000, frameSamples: 160 };
+// Devices are opened once, at 16 kHz: G.722 calls use it as is, and a G.711
+// call's codec is wrapped to resample 16k<->8k (audio/codec-rate.ts). One rate
+// keeps one clock and one device setup whatever a call negotiates; PortAudio
+// streams are never reopened per call, and a narrowband call costs only a
+// small streaming resampler.
+const FORMAT: AudioFormat = { sampleRate: 16000, frameSamples: 320 };
 const PTIME_MS = 20;
 const TELEPHONE_EVENT_PT = 101;
 
@@ -86,6 +88,8 @@ interface CallMedia {
   socket: RtpSocket;
   offer: Buffer;
   loop?: MediaLoop;
+  /** The codec the connected leg negotiated, for status. */
+  codec?: string;
 }
 
 /** Starts the door station described by a validated config. */
@@ -128,13 +132,6 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const registration = new Registration(sipUa, { expires: sipCfg.expires, auth, log });
 
   const audio = await openAudio(config, log);
-  // Resolved once (library loaded, mode logged); each call gets its own processor.
-  const voice = createVoiceProcessing(config.audio, log);
-  const cueSounds = await loadCueSounds(config.tones, FORMAT).catch((e: Error) => {
-    throw new StationStartError(e.message);
-  });
-  // Owns the speaker whenever no call's media does.
-  const player = new TonePlayer({ sink: audio.sink, format: FORMAT, ptimeMs: PTIME_MS, log });
   if (config.door.relay) {
     log.warn('door.relay-unsupported', { reason: 'GPIO outputs are not driven by this version; openings are logged and counted only' });
   }
@@ -144,7 +141,6 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     ringTimeoutMs: config.calls.ring_timeout * 1000,
     maxDurationMs: config.calls.max_duration * 1000,
     openMs: config.door.open_ms,
-    ...(config.tones.warning.enabled || config.tones.prompts.warning ? { warnBeforeEndMs: config.tones.warning.before_s * 1000 } : {}),
     codes: doorCodes(config),
     lockout: codeLockout(config),
   });
@@ -156,17 +152,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   let stopping = false;
 
   const feed = (ev: DoorEvent): void => {
-    const before = door.snapshot();
-    const actions = door.handle(ev, Date.now());
-    run(actions);
+    run(door.handle(ev, Date.now()));
     if (door.snapshot().call === null) releaseMedia();
-    for (const c of toneCommands(before, ev, actions, door.snapshot())) {
-      if (c.type === 'stop') player.stop();
-      else if (!stopping) {
-        const sound = cueSounds(c.cue);
-        if (sound) player.play(sound);
-      }
-    }
   };
 
   function run(actions: DoorAction[]): void {
@@ -272,10 +259,10 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   function connectMedia(legId: number): void {
     const leg = legs.get(legId);
     const n = leg?.negotiated;
-    const codec = n && codecByName(n.codec);
+    const codec = n && codecForStream(n.codec);
     if (!leg || !n || !codec || !media) return;
     const session = new RtpSession({
-      codec,
+      codec: codecAtRate(codec, FORMAT.sampleRate),
       payloadType: n.payloadType,
       ...(n.telephoneEventPt !== undefined ? { telephoneEventPt: n.telephoneEventPt } : {}),
       ptimeMs: PTIME_MS,
@@ -291,11 +278,10 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       ptimeMs: PTIME_MS,
       log,
       onDigit: (digit) => feed({ type: 'dtmf', digit }),
-      overlay: player.lend(),
-      processor: voice.create(FORMAT),
     });
     media.loop?.stop();
     media.loop = loop;
+    media.codec = n.codec;
     loop.start();
     log.info('media.started', { codec: n.codec, remote: `${n.remote.address}:${n.remote.port}` });
   }
@@ -335,7 +321,6 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     mediaOpening = undefined;
     if (m) {
       m.loop?.stop();
-      player.reclaim();
       void m.socket.close();
     } else if (opening) {
       // Still opening: close it as soon as it is there.
@@ -356,9 +341,13 @@ export async function startStation(config: Config, log: Logger): Promise<Station
           ...(reg.lastError !== undefined ? { lastError: reg.lastError } : {}),
           ...(reg.expiresAt !== undefined ? { expiresAt: reg.expiresAt } : {}),
         },
-        call: snap.call && { state: snap.call.state, peer: snap.call.peer, since: new Date(snap.call.since).toISOString() },
+        call: snap.call && {
+          state: snap.call.state,
+          peer: snap.call.peer,
+          since: new Date(snap.call.since).toISOString(),
+          ...(media?.codec !== undefined ? { codec: media.codec } : {}),
+        },
         door: snap.door,
-        audio: { input: audio.source.stats(), output: audio.sink.stats() },
       };
     },
     press(button?: string): CommandResult {
@@ -388,7 +377,6 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       await registration.stop();
       for (const t of doorTimers.values()) clearTimeout(t);
       releaseMedia();
-      player.close();
       sipUa.close();
       await transport.close();
       await Promise.allSettled([audio.source.close(), audio.sink.close()]);
