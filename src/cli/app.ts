@@ -3,6 +3,7 @@
 import { DEFAULT_CONFIG_PATH } from '../config/schema.ts';
 import { UsageError, parseOptions, stringOption } from './args.ts';
 import type { OptionSpec, OptionValues } from './args.ts';
+import { audioListCommand } from './audio.ts';
 import { checkCommand } from './check.ts';
 import { COMMAND_HELP, MAIN_HELP } from './help.ts';
 import type { CliIO } from './io.ts';
@@ -24,6 +25,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   hangup: { ...help, ...config, ...socket },
   open: { ...help, ...config, ...socket },
   demo: { ...help },
+  'audio list': { ...help, json: { type: 'boolean' } },
 };
 
 function configPath(values: OptionValues): string {
@@ -58,6 +60,8 @@ async function dispatch(command: string, values: OptionValues, io: CliIO): Promi
       return actionCommand(remoteTarget(values), { cmd: 'open' }, io);
     case 'demo':
       return demoCommand(io);
+    case 'audio list':
+      return audioListCommand(values['json'] === true, io);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (see intercom --help)`);
   }
@@ -80,7 +84,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       io.out(topic !== undefined && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : MAIN_HELP);
       return 0;
     }
-    const spec = OPTIONS[first];
+    // `audio` has subcommands: `intercom audio list` is looked up as "audio list".
+    const command = first === 'audio' && rest[0] !== undefined && !rest[0].startsWith('-') ? `audio ${rest.shift()}` : first;
+    if (command === 'audio') throw new UsageError('audio needs a subcommand: intercom audio list [--json]');
+    const spec = OPTIONS[command];
     if (!spec) {
       throw new UsageError(
         first.startsWith('-')
@@ -88,12 +95,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           : `unknown command ${JSON.stringify(first)} (see intercom --help)`,
       );
     }
-    const values = parseOptions(first, rest, spec);
+    const values = parseOptions(command, rest, spec);
     if (values['help'] === true) {
-      io.out(COMMAND_HELP[first] ?? MAIN_HELP);
+      io.out(COMMAND_HELP[command] ?? MAIN_HELP);
       return 0;
     }
-    return await dispatch(first, values, io);
+    return await dispatch(command, values, io);
   } catch (err) {
     io.err(`intercom: ${oneLine(err)}`);
     return err instanceof UsageError ? 2 : 1;

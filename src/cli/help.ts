@@ -17,6 +17,7 @@ Commands:
   hangup   end the current call
   open     pulse the door opener
   demo     a self-contained demonstration (no SIP server, no hardware)
+  audio list  the sound devices audio.input / audio.output can name
 
 Options:
   -h, --help      show this help; \`intercom <command> --help\` for a command
@@ -95,6 +96,19 @@ ${SOCKET}
 ${HELP}
 
 Exit status: 0, or 1 when no instance answers or it was refused.`,
+
+  'audio list': `Usage: intercom audio list [--json]
+
+Lists the sound devices PortAudio sees: capture devices (for audio.input) and
+playback devices (for audio.output), each with its index, name, channels,
+default sample rate, and which ones are the system's defaults. A device is
+named in the config by its index, its name or a unique part of the name.
+
+Options:
+  --json              print one JSON object {"devices": [...]} instead
+${HELP}
+
+Exit status: 0, or 1 when PortAudio is not available (one line on stderr).`,
 
   demo: `Usage: intercom demo
 
