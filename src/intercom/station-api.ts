@@ -9,6 +9,15 @@ export interface StationStatus {
   /** `codec`: what the answered call negotiated (e.g. "G722"), once media runs. */
   call: null | { state: CallState; peer: string; since: string; codec?: string };
   door: { open: boolean; opened: number };
+  /** What the sound card survived since start: frames made up (underruns), dropped (overruns), stream errors. */
+  audio?: { input: AudioCounters; output: AudioCounters };
+}
+
+/** Counters of one audio direction; they only grow. */
+export interface AudioCounters {
+  underruns: number;
+  overruns: number;
+  errors: number;
 }
 
 /** Result of a command: ok, or a one-line reason it was not carried out. */

@@ -14,6 +14,7 @@ import { RtpSession } from '../media/rtp-session.ts';
 import { openRtpSocket, type RtpSocket } from '../net/rtp-socket.ts';
 import { openSipTransport, type SipTransport } from '../net/sip-transport.ts';
 import { MediaLoop } from '../runtime/media-loop.ts';
+import { TonePlayer } from '../runtime/tone-player.ts';
 import { answerOffer, buildOffer, parseAnswer, type Negotiated } from '../sdp/offer-answer.ts';
 import { OutgoingCall, type EndCause } from '../sip/call.ts';
 import { realTimers } from '../sip/clock.ts';
@@ -24,6 +25,8 @@ import { UserAgent } from '../sip/user-agent.ts';
 import { Door, type DoorAction, type DoorEvent, type TimerName } from './door.ts';
 import type { CommandResult, StationControl, StationStatus } from './station-api.ts';
 import { targetUri } from './targets.ts';
+import { toneCommands } from './tone-policy.ts';
+import { loadCueSounds } from './tones.ts';
 import { codeLockout, doorCodes } from './door-settings.ts';
 
 // Devices are opened once, at 16 kHz: G.722 calls use it as is, and a G.711
@@ -132,6 +135,11 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const registration = new Registration(sipUa, { expires: sipCfg.expires, auth, log });
 
   const audio = await openAudio(config, log);
+  const cueSounds = await loadCueSounds(config.tones, FORMAT).catch((e: Error) => {
+    throw new StationStartError(e.message);
+  });
+  // Owns the speaker whenever no call's media does.
+  const player = new TonePlayer({ sink: audio.sink, format: FORMAT, ptimeMs: PTIME_MS, log });
   if (config.door.relay) {
     log.warn('door.relay-unsupported', { reason: 'GPIO outputs are not driven by this version; openings are logged and counted only' });
   }
@@ -141,6 +149,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     ringTimeoutMs: config.calls.ring_timeout * 1000,
     maxDurationMs: config.calls.max_duration * 1000,
     openMs: config.door.open_ms,
+    ...(config.tones.warning.enabled || config.tones.prompts.warning ? { warnBeforeEndMs: config.tones.warning.before_s * 1000 } : {}),
     codes: doorCodes(config),
     lockout: codeLockout(config),
   });
@@ -152,8 +161,17 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   let stopping = false;
 
   const feed = (ev: DoorEvent): void => {
-    run(door.handle(ev, Date.now()));
+    const before = door.snapshot();
+    const actions = door.handle(ev, Date.now());
+    run(actions);
     if (door.snapshot().call === null) releaseMedia();
+    for (const c of toneCommands(before, ev, actions, door.snapshot())) {
+      if (c.type === 'stop') player.stop();
+      else if (!stopping) {
+        const sound = cueSounds(c.cue);
+        if (sound) player.play(sound);
+      }
+    }
   };
 
   function run(actions: DoorAction[]): void {
@@ -278,6 +296,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       ptimeMs: PTIME_MS,
       log,
       onDigit: (digit) => feed({ type: 'dtmf', digit }),
+      overlay: player.lend(),
     });
     media.loop?.stop();
     media.loop = loop;
@@ -321,6 +340,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     mediaOpening = undefined;
     if (m) {
       m.loop?.stop();
+      player.reclaim();
       void m.socket.close();
     } else if (opening) {
       // Still opening: close it as soon as it is there.
@@ -348,6 +368,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
           ...(media?.codec !== undefined ? { codec: media.codec } : {}),
         },
         door: snap.door,
+        audio: { input: audio.source.stats(), output: audio.sink.stats() },
       };
     },
     press(button?: string): CommandResult {
@@ -377,6 +398,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       await registration.stop();
       for (const t of doorTimers.values()) clearTimeout(t);
       releaseMedia();
+      player.close();
       sipUa.close();
       await transport.close();
       await Promise.allSettled([audio.source.close(), audio.sink.close()]);

@@ -27,7 +27,8 @@ const ABSENT = -50;
 
 /** Seconds into a recording where `freq` first stands above `dbfs` in a 100 ms block. */
 async function firstBlockWith(path: string, freq: number, dbfs = PRESENT): Promise<number | undefined> {
-  const seconds = readWav(path).samples.length / 8000;
+  const audio = readWav(path);
+  const seconds = audio.samples.length / audio.sampleRate;
   for (let t = 0; t + 0.1 <= seconds; t += 0.1) {
     if ((await measureTone(path, freq, { fromSec: t, toSec: t + 0.1 })).dbfs > dbfs) return t;
   }
@@ -90,7 +91,8 @@ describe('tones and prompts', { timeout: 120_000 }, () => {
       assert.ok(on1 > -26 && on1 < -20, `first ringback burst at ${on1.toFixed(1)} dBFS (configured -20 dBFS per ToneGenerator, -23 by RMS)`);
       assert.ok(off < ABSENT, `ringback during its off period: ${off.toFixed(1)} dBFS`);
       assert.ok(on2 > -26, `second ringback burst at ${on2.toFixed(1)} dBFS`);
-      const rest = readWav(speaker).samples.length / 8000;
+      const recorded = readWav(speaker);
+      const rest = recorded.samples.length / recorded.sampleRate;
       const afterAnswer = await measureTone(speaker, RINGBACK_HZ, { fromSec: answeredAt + 0.2, toSec: rest, thresholdDbfs: ABSENT });
       assert.equal(afterAnswer.activeSeconds, 0, `ringback still heard for ${afterAnswer.activeSeconds} s after the answer`);
 
