@@ -28,6 +28,7 @@ import { targetUri } from './targets.ts';
 import { toneCommands } from './tone-policy.ts';
 import { loadCueSounds } from './tones.ts';
 import { codeLockout, doorCodes } from './door-settings.ts';
+import { dtmfFromInfo } from './dtmf-info.ts';
 
 // Devices are opened once, at 16 kHz: G.722 calls use it as is, and a G.711
 // call's codec is wrapped to resample 16k<->8k (audio/codec-rate.ts). One rate
@@ -295,7 +296,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       rtcpRemote: { address: n.remote.address, port: n.rtcpPort ?? n.remote.port + 1 },
       ptimeMs: PTIME_MS,
       log,
-      onDigit: (digit) => feed({ type: 'dtmf', digit }),
+      onDigit: (digit) => keyed(digit, 'rfc4733'),
       overlay: player.lend(),
     });
     media.loop?.stop();
@@ -327,10 +328,14 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   }
 
   function onInfo(type: string | undefined, body: Buffer): void {
-    // SIP INFO application/dtmf-relay: "Signal=5\r\nDuration=160".
-    if (!type || !/^application\/dtmf-relay/i.test(type)) return;
-    const m = /^\s*Signal\s*=\s*([0-9A-D*#])/im.exec(body.toString('utf8'));
-    if (m) feed({ type: 'dtmf', digit: m[1]!.toUpperCase() });
+    const digit = dtmfFromInfo(type, body);
+    if (digit) keyed(digit, 'info');
+  }
+
+  // Which key it was is never logged: a run of these lines would spell the code.
+  function keyed(digit: string, via: 'rfc4733' | 'info'): void {
+    log.debug('dtmf.key', { via });
+    feed({ type: 'dtmf', digit });
   }
 
   function releaseMedia(): void {

@@ -1,0 +1,78 @@
+// Door opening by DTMF against real peers: baresip answers the door's call
+// and keys codes as RFC 4733 telephone-events; the door opens on the right
+// code and, after repeated wrong codes, ignores every key for the lock-out.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBaresip, type Baresip } from '../support/baresip.ts';
+import { startKamailio, type Kamailio } from '../support/kamailio.ts';
+import { waitUntil } from '../support/process.ts';
+import { startIntercom, type IntercomInstance } from './intercom-process.ts';
+
+const PASSWORDS = { door: 'door-secret', '101': 'pw101' };
+
+const count = (text: string, re: RegExp): number => (text.match(new RegExp(re.source, 'g')) ?? []).length;
+
+describe('door opening by DTMF', { timeout: 90_000 }, () => {
+  let kam: Kamailio;
+  let phone: Baresip;
+  let door: IntercomInstance;
+
+  before(async () => {
+    kam = await startKamailio({ users: PASSWORDS });
+    phone = await startBaresip({ user: '101', password: PASSWORDS['101'], registrar: kam, autoAnswer: true });
+    door = await startIntercom({
+      sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: ['101'] }],
+      audio: { input: 'none', output: 'none' },
+      door: { open_ms: 200, codes: ['7394'], lockout: { attempts: 2, window: 60, duration: 600 } },
+    });
+  });
+
+  after(async () => {
+    await door?.terminate().catch(() => {});
+    await phone?.stop();
+    await kam?.stop();
+  });
+
+  async function call(): Promise<void> {
+    await door.cli('press');
+    await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
+    await waitUntil('call active', async () => (await door.status()).call?.state === 'active', { timeoutMs: 5000 });
+  }
+
+  async function hangup(): Promise<void> {
+    await door.cli('hangup');
+    await phone.waitForEvent('CALL_CLOSED', 5000);
+  }
+
+  /** Keys digits and waits until the door has received every one of them. */
+  async function key(digits: string): Promise<void> {
+    const before = count(door.logs(), /event=dtmf\.key via=rfc4733/);
+    for (const d of digits) await phone.sendDtmf(d);
+    await waitUntil(`${digits.length} keys at the door`, () => count(door.logs(), /event=dtmf\.key via=rfc4733/) >= before + digits.length, {
+      timeoutMs: 10_000,
+    });
+  }
+
+  it('the right code keyed on the phone opens the door, and the log names the code, never its digits', async () => {
+    await call();
+    await key('7394');
+    await waitUntil('door opened', async () => (await door.status()).door.opened === 1, { timeoutMs: 5000 });
+    assert.match(door.logs(), /event=door\.opened by=dtmf:codes\[0\]/);
+    assert.doesNotMatch(door.logs(), /7394/);
+    await hangup();
+  });
+
+  it('after two wrong codes every key is ignored, even the right code, in the next call too', async () => {
+    await call();
+    await key('1111');
+    await key('2222');
+    assert.match(door.logs(), /event=door\.code-lockout /);
+    await hangup();
+    await call();
+    await key('7394');
+    assert.match(door.logs(), /event=door\.code-ignored .*reason="locked out"/);
+    assert.equal((await door.status()).door.opened, 1, 'the right code did not open the door during the lock-out');
+    await hangup();
+  });
+});
