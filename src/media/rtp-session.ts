@@ -247,7 +247,7 @@ export class RtpSession {
       }
       return this.ignore(`payload type ${packet.payloadType} was not negotiated`);
     }
-    const moved = this.checkSource(from);
+    const moved = this.checkSource(from, packet.ssrc);
     if (moved === 'pending') {
       return this.ignore(`RTP from new address ${from.address}:${from.port} not yet confirmed (media is latched to ${this.describeRemote()})`);
     }
@@ -404,7 +404,7 @@ export class RtpSession {
    * different address is followed only after `relatchPackets` consecutive
    * packets from it.
    */
-  private checkSource(from: Endpoint): 'same' | 'moved' | 'pending' {
+  private checkSource(from: Endpoint, ssrc: number): 'same' | 'moved' | 'pending' {
     if (!this.latched) {
       this.latched = true;
       if (this.remote && sameEndpoint(from, this.remote)) return 'same';
@@ -415,6 +415,10 @@ export class RtpSession {
       this.candidate = undefined;
       return 'same';
     }
+    // Only the stream we already play may move (a NAT rebinding keeps its
+    // SSRC): a stranger who cannot see that SSRC must not take the media over
+    // and receive the door's audio ("RTP bleed").
+    if (this.remoteSsrc !== undefined && ssrc !== this.remoteSsrc) return 'pending';
     if (this.candidate && sameEndpoint(this.candidate.from, from)) this.candidate.count++;
     else this.candidate = { from: { address: from.address, port: from.port }, count: 1 };
     if (this.candidate.count < this.relatchPackets) return 'pending';

@@ -128,6 +128,16 @@ describe('RtpSession symmetric RTP', () => {
     assert.equal(rx.stats().sourceMoves, 1);
   });
 
+  it('never follows a stranger who keeps sending with another SSRC (no hijack of the door audio)', () => {
+    const tx = session();
+    const stranger = session();
+    const rx = session({ remote: A });
+    rx.receive(tx.packetize(sine(0)), A);
+    for (let i = 1; i < 50; i++) assert.equal(rx.receive(stranger.packetize(sine(i)), B).kind, 'ignored');
+    assert.deepEqual(rx.remoteEndpoint, A);
+    assert.equal(rx.stats().sourceMoves, 0);
+  });
+
   it('does not latch on packets of a payload type it does not expect', () => {
     const rx = session({ remote: A });
     const cn = serializeRtp({ marker: false, payloadType: 13, sequence: 1, timestamp: 0, ssrc: 9, csrcs: [], payload: Buffer.alloc(1) });
