@@ -13,6 +13,9 @@ import type { RemoteTarget } from './remote.ts';
 import { runCommand } from './run.ts';
 import { packageVersion } from './version.ts';
 
+/** A reload that restarts the SIP stack waits for the unregistration (up to 10 s) and a new registration. */
+const RELOAD_TIMEOUT_MS = 30_000;
+
 const help: OptionSpec = { help: { type: 'boolean', short: 'h' } };
 const config: OptionSpec = { config: { type: 'string', short: 'c' } };
 const socket: OptionSpec = { socket: { type: 'string' } };
@@ -24,6 +27,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   press: { ...help, ...config, ...socket, button: { type: 'string', short: 'b' } },
   hangup: { ...help, ...config, ...socket },
   open: { ...help, ...config, ...socket },
+  reload: { ...help, ...config, ...socket },
   demo: { ...help },
   'audio list': { ...help, json: { type: 'boolean' } },
 };
@@ -58,6 +62,9 @@ async function dispatch(command: string, values: OptionValues, io: CliIO): Promi
       return actionCommand(remoteTarget(values), { cmd: 'hangup' }, io);
     case 'open':
       return actionCommand(remoteTarget(values), { cmd: 'open' }, io);
+    case 'reload':
+      // A reload that re-registers takes a few SIP round trips.
+      return actionCommand(remoteTarget(values), { cmd: 'reload' }, io, RELOAD_TIMEOUT_MS);
     case 'demo':
       return demoCommand(io);
     case 'audio list':

@@ -16,6 +16,7 @@ Commands:
   press    press a button, as if someone rang (default: the first button)
   hangup   end the current call
   open     pulse the door opener
+  reload   apply the edited config file to the running station (like SIGHUP)
   demo     a self-contained demonstration (no SIP server, no hardware)
   audio list  the sound devices audio.input / audio.output can name
 
@@ -96,6 +97,23 @@ ${SOCKET}
 ${HELP}
 
 Exit status: 0, or 1 when no instance answers or it was refused.`,
+
+  reload: `Usage: intercom reload [--config FILE]
+
+Asks the running station to read its config file again and apply it, the same
+as \`systemctl reload intercom\` (SIGHUP). An invalid file is refused with one
+line per problem and the running config stays in force. Door settings (buttons'
+targets, codes, timeouts, log level, codecs) change in place: the registration
+and a call in progress stay up. Changes to sip.*, audio devices, GPIO lines or
+mqtt restart the SIP side: the station unregisters and registers again, and a
+call in progress ends. control.socket changes need a service restart.
+
+Options:
+${CONFIG}
+${SOCKET}
+${HELP}
+
+Exit status: 0 when applied, 1 when refused (invalid config) or no instance answers.`,
 
   'audio list': `Usage: intercom audio list [--json]
 

@@ -1,5 +1,5 @@
 // Commands that talk to a running station over its control socket:
-// status, press, hangup, open.
+// status, press, hangup, open, reload.
 import { loadControlSocket } from '../config/load.ts';
 import { ControlClientError, sendControl } from '../control/client.ts';
 import type { ControlRequest, ControlResponse } from '../control/protocol.ts';
@@ -16,7 +16,7 @@ export interface RemoteTarget {
 
 type Exchange = { ok: true; response: ControlResponse } | { ok: false; exit: number };
 
-async function exchange(target: RemoteTarget, request: ControlRequest, io: CliIO): Promise<Exchange> {
+async function exchange(target: RemoteTarget, request: ControlRequest, io: CliIO, timeoutMs?: number): Promise<Exchange> {
   let socket = target.socket;
   if (socket === undefined) {
     const found = loadControlSocket(target.configPath);
@@ -27,7 +27,7 @@ async function exchange(target: RemoteTarget, request: ControlRequest, io: CliIO
     socket = found.socket;
   }
   try {
-    return { ok: true, response: await sendControl(socket, request) };
+    return { ok: true, response: await sendControl(socket, request, timeoutMs) };
   } catch (err) {
     io.err(`intercom: ${err instanceof ControlClientError ? err.message : oneLine(err)}`);
     return { ok: false, exit: 1 };
@@ -53,9 +53,9 @@ export async function statusCommand(target: RemoteTarget, json: boolean, io: Cli
   return 0;
 }
 
-/** `press`, `hangup`, `open`: 0 when carried out, 1 when refused or no instance answers. */
-export async function actionCommand(target: RemoteTarget, request: ControlRequest, io: CliIO): Promise<number> {
-  const result = await exchange(target, request, io);
+/** `press`, `hangup`, `open`, `reload`: 0 when carried out, 1 when refused or no instance answers. */
+export async function actionCommand(target: RemoteTarget, request: ControlRequest, io: CliIO, timeoutMs?: number): Promise<number> {
+  const result = await exchange(target, request, io, timeoutMs);
   if (!result.ok) return result.exit;
   const response = result.response;
   if (!response.ok) {

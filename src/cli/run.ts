@@ -8,6 +8,9 @@ import { deferredControl } from '../control/deferred-control.ts';
 import type { StationControl } from '../intercom/station-api.ts';
 import { createLogger } from '../log/logger.ts';
 import type { LogSink, Logger } from '../log/logger.ts';
+import { switchableLogger } from '../log/switchable.ts';
+import { createReloader } from '../service/reloader.ts';
+import { linkToSystemd } from '../service/systemd-link.ts';
 import { setFatalReporter } from './fatal.ts';
 import type { CliIO } from './io.ts';
 import { oneLine } from './io.ts';
@@ -16,7 +19,11 @@ import { packageVersion } from './version.ts';
 /** Hanging up and unregistering takes a few round trips; past this we give up waiting. */
 const STOP_DEADLINE_MS = 10_000;
 
-type Station = StationControl & { stop(): Promise<void> };
+type Station = StationControl & {
+  stop(): Promise<void>;
+  /** Swaps in settings that need no restart; absent in stations that cannot. */
+  reload?(next: Config): void;
+};
 /** How the station is started; replaceable so the run sequence can be tested without SIP. */
 export type StartStation = (config: Config, log: Logger) => Promise<Station>;
 
@@ -26,8 +33,8 @@ async function defaultStartStation(config: Config, log: Logger): Promise<Station
   return startStation(config, log);
 }
 
-/** Resolves with the first SIGTERM/SIGINT; a second one exits at once. */
-function awaitStopSignal(log: Logger): { stopped: Promise<string>; dispose(): void } {
+/** Resolves with the first SIGTERM/SIGINT; a second one exits at once. `stopNow` ends the wait from inside. */
+function awaitStopSignal(log: Logger): { stopped: Promise<string>; stopNow(reason: string): void; dispose(): void } {
   let received = 0;
   let resolveStop: (signal: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (resolveStop = resolve));
@@ -45,6 +52,7 @@ function awaitStopSignal(log: Logger): { stopped: Promise<string>; dispose(): vo
   process.on('SIGINT', onSignal);
   return {
     stopped,
+    stopNow: (reason) => resolveStop(reason),
     dispose() {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
@@ -92,26 +100,70 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     for (const line of loaded.errors) io.err(line);
     return 2;
   }
-  const { config, warnings } = loaded;
-  const log = createLogger({
-    level: config.log.level,
-    format: config.log.format,
-    ...(options.logStream ? { stream: options.logStream } : {}),
-  });
+  const { warnings } = loaded;
+  let config = loaded.config;
+  const makeLogger = (c: Config): Logger =>
+    createLogger({ level: c.log.level, format: c.log.format, ...(options.logStream ? { stream: options.logStream } : {}) });
+  // A reload may change log.level; every part keeps the logger it was given.
+  const logs = switchableLogger(makeLogger(config));
+  const log = logs.log;
   setFatalReporter((message) => log.error('fatal', { error: message }));
   for (const problem of warnings) log.warn('config-warning', { problem });
 
   const signals = awaitStopSignal(log);
   let station: Station | undefined;
   let control: ControlServer | undefined;
+  const status = () => deferred.status();
+  const systemd = linkToSystemd(status, log.child({ component: 'systemd' }));
+  let failed = false;
+  const reloader = createReloader(
+    {
+      load: () => loadConfig(configPath),
+      config: () => config,
+      setConfig: (next) => (config = next),
+      applyLogging: (next) => logs.switchTo(makeLogger(next)),
+      applyInPlace: (next) => {
+        if (!station?.reload) return false;
+        station.reload(next);
+        return true;
+      },
+      restartStation: async (next) => {
+        const old = station;
+        station = undefined;
+        if (old) await stopStation(old, log);
+        try {
+          station = await start(next, log);
+        } catch (err) {
+          throw new Error(oneLine(err));
+        }
+      },
+      reloading: () => systemd.reloading(),
+      reloaded: () => {
+        if (station) return systemd.reloaded();
+        // Neither the new nor the previous config could start a station: exit and let systemd restart us.
+        failed = true;
+        signals.stopNow('reload left no running station');
+      },
+    },
+    log,
+  );
+  const deferred = { ...deferredControl(() => station), reload: () => reloader.reload('command') };
+  // Registered before starting: Node's default for SIGHUP is to exit.
+  const onHangup = (): void => {
+    if (station) void reloader.reload('SIGHUP');
+    else log.warn('reload-ignored', { reason: 'the station is still starting' });
+  };
+  process.on('SIGHUP', onHangup);
   try {
     log.info('starting', { version: packageVersion(), config: configPath, pid: process.pid });
     // The control socket is claimed first: a second instance is refused before it registers.
-    control = await startControlServer(config.control.socket, deferredControl(() => station), log.child({ component: 'control' }));
+    control = await startControlServer(config.control.socket, deferred, log.child({ component: 'control' }));
     station = await start(config, log);
+    systemd.ready();
     log.info('running');
   } catch (err) {
     log.error('start-failed', { error: oneLine(err) });
+    process.off('SIGHUP', onHangup);
     await control?.close().catch(() => {});
     signals.dispose();
     setFatalReporter(undefined);
@@ -119,10 +171,13 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   }
 
   await signals.stopped;
+  process.off('SIGHUP', onHangup);
+  systemd.stopping();
   await control.close().catch((err: unknown) => log.warn('control-close-failed', { error: oneLine(err) }));
-  const clean = await stopStation(station, log);
+  const running = station as Station | undefined;
+  const clean = running ? await stopStation(running, log) : true;
   log.info('stopped', { clean });
   signals.dispose();
   setFatalReporter(undefined);
-  return clean ? 0 : 1;
+  return clean && !failed ? 0 : 1;
 }

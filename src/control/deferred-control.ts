@@ -21,5 +21,6 @@ export function deferredControl(current: () => StationControl | undefined): Stat
     press: (button) => current()?.press(button) ?? NOT_READY,
     hangup: () => current()?.hangup() ?? NOT_READY,
     open: () => current()?.open() ?? NOT_READY,
+    reload: async () => (await current()?.reload?.()) ?? NOT_READY,
   };
 }

@@ -1,12 +1,13 @@
 // The control socket's wire format: one JSON object per line in each direction.
-// Kept deliberately small; it is what `intercom status/press/hangup/open` speak.
+// Kept deliberately small; it is what `intercom status/press/hangup/open/reload` speak.
 import type { StationStatus } from '../intercom/station-api.ts';
 
 export type ControlRequest =
   | { cmd: 'status' }
   | { cmd: 'press'; button?: string }
   | { cmd: 'hangup' }
-  | { cmd: 'open' };
+  | { cmd: 'open' }
+  | { cmd: 'reload' };
 
 export type ControlResponse =
   | { ok: true; status: StationStatus }
@@ -18,7 +19,7 @@ export const MAX_REQUEST_BYTES = 4096;
 /** Responses carry a status object, which is larger but still bounded. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-const COMMANDS = new Set(['status', 'press', 'hangup', 'open']);
+const COMMANDS = new Set(['status', 'press', 'hangup', 'open', 'reload']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -109,7 +109,7 @@ function listenPrivately(server: Server, path: string): Promise<void> {
   });
 }
 
-function execute(control: StationControl, request: ControlRequest): ControlResponse {
+function execute(control: StationControl, request: ControlRequest): ControlResponse | Promise<ControlResponse> {
   switch (request.cmd) {
     case 'status':
       return { ok: true, status: control.status() };
@@ -119,10 +119,12 @@ function execute(control: StationControl, request: ControlRequest): ControlRespo
       return control.hangup();
     case 'open':
       return control.open();
+    case 'reload':
+      return control.reload ? control.reload() : { ok: false, error: 'this instance cannot reload its config' };
   }
 }
 
-function handleLine(line: string, control: StationControl, log: Logger): ControlResponse {
+async function handleLine(line: string, control: StationControl, log: Logger): Promise<ControlResponse> {
   const parsed = parseRequest(line);
   if (!parsed.ok) {
     log.warn('control-bad-request', { reason: parsed.error });
@@ -130,7 +132,7 @@ function handleLine(line: string, control: StationControl, log: Logger): Control
   }
   log.debug('control-request', { ...parsed.request });
   try {
-    return execute(control, parsed.request);
+    return await execute(control, parsed.request);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log.error('control-command-failed', { command: parsed.request.cmd, error: message });
@@ -147,13 +149,18 @@ function serveConnection(socket: Socket, control: StationControl, log: Logger): 
   const reply = (response: ControlResponse): void => {
     if (!socket.destroyed && socket.writable) socket.write(encodeLine(response));
   };
+  // Some commands (reload) answer asynchronously; replies still go out in request order.
+  let pending: Promise<void> = Promise.resolve();
+  const queue = (line: string): void => {
+    pending = pending.then(() => handleLine(line, control, log)).then(reply);
+  };
   socket.on('data', (chunk: string) => {
     buffer += chunk;
     let newline: number;
     while ((newline = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, newline).trim();
       buffer = buffer.slice(newline + 1);
-      if (line !== '') reply(handleLine(line, control, log));
+      if (line !== '') queue(line);
     }
     if (Buffer.byteLength(buffer) > MAX_REQUEST_BYTES) {
       log.warn('control-bad-request', { reason: 'request too long' });
@@ -167,8 +174,8 @@ function serveConnection(socket: Socket, control: StationControl, log: Logger): 
   socket.on('end', () => {
     const line = buffer.trim();
     buffer = '';
-    if (line !== '') reply(handleLine(line, control, log));
-    socket.end();
+    if (line !== '') queue(line);
+    void pending.then(() => socket.end());
   });
 }
 

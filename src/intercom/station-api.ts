@@ -1,4 +1,5 @@
 // What the outside interface (CLI, control socket, later MQTT) may ask of a running door station.
+import type { HardwareSnapshot } from '../io/door-hardware.ts';
 
 export type CallState = 'calling' | 'ringing' | 'active';
 
@@ -9,6 +10,8 @@ export interface StationStatus {
   /** `codec`: what the answered call negotiated (e.g. "G722"), once media runs. */
   call: null | { state: CallState; peer: string; since: string; codec?: string };
   door: { open: boolean; opened: number };
+  /** GPIO backend and the live state of every configured input and output. */
+  hardware?: HardwareSnapshot;
   /** What the sound card survived since start: frames made up (underruns), dropped (overruns), stream errors. */
   audio?: { input: AudioCounters; output: AudioCounters };
 }
@@ -31,4 +34,6 @@ export interface StationControl {
   hangup(): CommandResult;
   /** Pulses the door opener. */
   open(): CommandResult;
+  /** Re-reads the config file and applies it (absent where the host cannot reload). */
+  reload?(): Promise<CommandResult>;
 }
