@@ -8,9 +8,10 @@
 // code or phone number with its "0" dropped is a different one.
 import { z } from 'zod';
 import { parseHostPort, parseListen, isHostName } from './address.ts';
-import { trivialCodeReason } from './door-codes.ts';
 import { tonesSection, type TonesConfig } from './tones-schema.ts';
+import { voiceKeys, type VoiceKeys } from './voice-schema.ts';
 import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, type OutputLine } from './hardware-schema.ts';
+import { trivialCodeReason } from './door-codes.ts';
 
 /** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
 export type SecretRead = { ok: true; path: string; value: string } | { ok: false; error: string };
@@ -64,7 +65,8 @@ export interface Config {
     user_agent?: string;
   };
   buttons: ButtonConfig[];
-  audio: {
+  /** Devices and codecs, plus echo cancellation, noise suppression and gains (voice-schema.ts). */
+  audio: VoiceKeys & {
     /** A PortAudio device name, "default", or file:PATH.wav (looped). */
     input: string;
     /** A PortAudio device name, "default", file:PATH.wav (recorded), or "none". */
@@ -270,6 +272,7 @@ const audioSection = () =>
   z.strictObject({
     input: audioDevice().default('default'),
     output: audioDevice().default('default'),
+    ...voiceKeys(),
     codecs: z
       .array(z.enum(['G722', 'PCMU', 'PCMA']))
       .min(1, { error: 'must not be empty' })

@@ -38,7 +38,8 @@ test('a minimal config gets every default', () => {
   assert.equal(c.sip.user_agent, undefined, 'no User-Agent banner unless configured');
   assert.equal(c.sip.listen, undefined);
   assert.deepEqual(c.buttons, [{ name: 'bell', call: ['101'] }]);
-  assert.deepEqual(c.audio, { input: 'default', output: 'default', codecs: ['G722', 'PCMU', 'PCMA'] });
+  // The voice-processing defaults are checked in config-voice.test.ts.
+  assert.deepEqual({ input: c.audio.input, output: c.audio.output, codecs: c.audio.codecs }, { input: 'default', output: 'default', codecs: ['G722', 'PCMU', 'PCMA'] });
   assert.deepEqual(c.control, { socket: '/run/intercom/control.sock' });
   assert.deepEqual(c.door, { open_ms: 3000, codes: [], allow_trivial_codes: false, lockout: { attempts: 3, window: 60, duration: 300 } });
   assert.deepEqual(c.incoming, { enabled: false, allow: [] });
