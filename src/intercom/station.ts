@@ -5,6 +5,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { AudioFormat, AudioSink, AudioSource } from '../audio/device.ts';
+import { createVoiceProcessing } from '../audio/dsp/processing.ts';
 import { openAudioSink, openAudioSource } from '../audio/registry.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log/logger.ts';
@@ -136,6 +137,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const registration = new Registration(sipUa, { expires: sipCfg.expires, auth, log });
 
   const audio = await openAudio(config, log);
+  // Resolved once (library loaded, mode logged); each call gets its own processor.
+  const voice = createVoiceProcessing(config.audio, log);
   const cueSounds = await loadCueSounds(config.tones, FORMAT).catch((e: Error) => {
     throw new StationStartError(e.message);
   });
@@ -298,6 +301,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       log,
       onDigit: (digit) => keyed(digit, 'rfc4733'),
       overlay: player.lend(),
+      processor: voice.create(FORMAT),
     });
     media.loop?.stop();
     media.loop = loop;
