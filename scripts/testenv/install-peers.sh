@@ -8,7 +8,8 @@ set -euo pipefail
 # kamailio-utils-modules is not needed: htable, auth, registrar, usrloc, tm, rr,
 # sl, ctl, pv, textops, siputils, xlog, maxfwd, sanity are all in the base package.
 # libasound2: the PortAudio test runs the real naudiodon over an ALSA file device.
-PACKAGES=(kamailio sip-tester baresip-core sox libasound2)
+# systemd: systemd-analyze verifies the unit offline; python3 listens as NOTIFY_SOCKET.
+PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -43,7 +44,7 @@ if ! apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "${missin
   exit 1
 fi
 
-for bin in kamailio kamcmd baresip sipp sox; do
+for bin in kamailio kamcmd baresip sipp sox systemd-analyze python3; do
   if ! command -v "$bin" >/dev/null 2>&1; then
     echo "install-peers: '$bin' is still not on PATH after installing ${missing[*]}" >&2
     exit 1
