@@ -27,6 +27,8 @@ export interface RegistrationOptions {
   auth: Authenticator;
   log: UaLog;
   onChange?: (status: RegistrationStatus) => void;
+  /** A REGISTER timed out or could not be sent: the server looks unreachable. */
+  onUnreachable?: (reason: string) => void;
   /** Wall clock for expiresAt only (injected for tests). */
   wallClock?: () => number;
   random?: () => number;
@@ -75,6 +77,20 @@ export class Registration {
   start(): void {
     if (this.state !== 'idle') return;
     this.setState('registering');
+    this.send(this.expires);
+  }
+
+  /**
+   * The server answers again after an outage: register now rather than when
+   * the back-off ends, and renew a binding a restarted server may have lost.
+   */
+  retryNow(): void {
+    if (this.state !== 'failed' && this.state !== 'registered') return;
+    this.ua.timers.clear(this.timer);
+    this.failures = 0;
+    this.authTries = 0;
+    this.opts.log.info('registration.retry-now', { was: this.state });
+    this.setState(this.state === 'failed' ? 'registering' : 'registered');
     this.send(this.expires);
   }
 
@@ -132,8 +148,12 @@ export class Registration {
   private onOutcome(o: ClientOutcome, expires: number): void {
     if (this.state === 'stopped') return;
     const unregistering = this.state === 'unregistering';
-    if (o.kind === 'timeout') return this.fail('no answer from the server (timeout)', FAILURE_BACKOFF);
-    if (o.kind === 'transport-error') return this.fail(`cannot reach the server: ${o.reason}`, FAILURE_BACKOFF);
+    if (o.kind === 'timeout' || o.kind === 'transport-error') {
+      const reason = o.kind === 'timeout' ? 'no answer from the server (timeout)' : `cannot reach the server: ${o.reason}`;
+      this.fail(reason, FAILURE_BACKOFF);
+      if (!unregistering) this.opts.onUnreachable?.(reason);
+      return;
+    }
     const res = o.response;
     if (res.status < 200) return;
     if (res.status === 401 || res.status === 407) {
