@@ -15,6 +15,7 @@ import type { PaCaptureStream, PaPlaybackStream, PaStreamOptions, PortAudioBindi
 import { PortAudioSink } from './portaudio-sink.ts';
 import { PortAudioSource } from './portaudio-source.ts';
 import { QUIT_TIMEOUT_MS, quitStream } from './portaudio-stream.ts';
+import { RecoveringSink, RecoveringSource } from './recovering-device.ts';
 import type { AudioLog } from './portaudio-stream.ts';
 import { Resampler } from './resampler.ts';
 
@@ -33,6 +34,10 @@ export interface PortAudioBackendOptions {
   playbackQueueFrames?: number;
   /** How long close() waits for PortAudio to stop before giving up (default 2000 ms). */
   quitTimeoutMs?: number;
+  /** How long a device may go without taking or giving audio before it counts as gone (default 2000 ms). */
+  stallMs?: number;
+  /** Pauses between attempts to reopen a device that failed mid-stream (default REOPEN_BACKOFF_MS). */
+  reopenBackoffMs?: readonly number[];
 }
 
 const NO_DEVICE = 0xffffffff;
@@ -90,6 +95,8 @@ export class PortAudioBackend implements AudioBackend {
   private readonly captureBufferFrames: number;
   private readonly playbackQueueFrames: number;
   private readonly quitTimeoutMs: number;
+  private readonly stallMs: number | undefined;
+  private readonly reopenBackoffMs: readonly number[] | undefined;
 
   constructor(options: PortAudioBackendOptions = {}) {
     this.log = options.log ?? stderrLog;
@@ -97,6 +104,8 @@ export class PortAudioBackend implements AudioBackend {
     this.captureBufferFrames = options.captureBufferFrames ?? 6;
     this.playbackQueueFrames = options.playbackQueueFrames ?? 3;
     this.quitTimeoutMs = options.quitTimeoutMs ?? QUIT_TIMEOUT_MS;
+    this.stallMs = options.stallMs;
+    this.reopenBackoffMs = options.reopenBackoffMs;
   }
 
   /** All devices PortAudio sees (rejects with a one-line reason if PortAudio is unavailable). */
@@ -109,7 +118,23 @@ export class PortAudioBackend implements AudioBackend {
     }
   }
 
+  /** Opens capture; if the stream later fails (card unplugged), it is reopened in the background. */
   async openSource(device: string, fmt: AudioFormat): Promise<AudioSource> {
+    const first = await this.openSourceOnce(device, fmt);
+    return new RecoveringSource(first, fmt, { description: first.description, reopen: () => this.openSourceOnce(device, fmt), log: this.log, ...this.recoveryTuning() });
+  }
+
+  /** Opens playback; if the stream later fails (card unplugged), it is reopened in the background. */
+  async openSink(device: string, fmt: AudioFormat): Promise<AudioSink> {
+    const first = await this.openSinkOnce(device, fmt);
+    return new RecoveringSink(first, { description: first.description, reopen: () => this.openSinkOnce(device, fmt), log: this.log, ...this.recoveryTuning() });
+  }
+
+  private recoveryTuning(): { backoffMs?: readonly number[] } {
+    return this.reopenBackoffMs ? { backoffMs: this.reopenBackoffMs } : {};
+  }
+
+  private async openSourceOnce(device: string, fmt: AudioFormat): Promise<PortAudioSource> {
     checkAudioFormat(fmt);
     const binding = await this.binding('capture');
     const info = this.pick(binding, device, 'capture');
@@ -124,12 +149,13 @@ export class PortAudioBackend implements AudioBackend {
       bufferFrames: this.captureBufferFrames,
       log: this.log,
       quitTimeoutMs: this.quitTimeoutMs,
+      ...(this.stallMs !== undefined ? { stallMs: this.stallMs } : {}),
     });
     await this.startOrQuit(opened.stream, description, () => source.close());
     return source;
   }
 
-  async openSink(device: string, fmt: AudioFormat): Promise<AudioSink> {
+  private async openSinkOnce(device: string, fmt: AudioFormat): Promise<PortAudioSink> {
     checkAudioFormat(fmt);
     const binding = await this.binding('playback');
     const info = this.pick(binding, device, 'playback');
@@ -147,6 +173,7 @@ export class PortAudioBackend implements AudioBackend {
       queueFrames: this.playbackQueueFrames,
       log: this.log,
       quitTimeoutMs: this.quitTimeoutMs,
+      ...(this.stallMs !== undefined ? { stallMs: this.stallMs } : {}),
     });
   }
 
@@ -182,7 +209,8 @@ export class PortAudioBackend implements AudioBackend {
       }
       for (const channels of [1, 2]) {
         if (channels > maxChannels) continue;
-        const frameBytes = Math.round((fmt.frameSamples * rate) / fmt.sampleRate) * 2 * channels;
+        const deviceFrame = Math.round((fmt.frameSamples * rate) / fmt.sampleRate);
+        const frameBytes = deviceFrame * 2 * channels;
         try {
           const stream = open({
             deviceId: info.index,
@@ -190,7 +218,10 @@ export class PortAudioBackend implements AudioBackend {
             channelCount: channels,
             sampleFormat: 16,
             maxQueue: direction === 'capture' ? CAPTURE_NATIVE_QUEUE : PLAYBACK_NATIVE_QUEUE,
-            framesPerBuffer: 0,
+            // One codec frame per callback. Left to PortAudio (0), ALSA's pulse plugin ran
+            // large periods that starved naudiodon's 2-chunk queue: an underflow, then a 2 s
+            // restart of the stream with every frame in between dropped.
+            framesPerBuffer: deviceFrame,
             // One codec frame per chunk: the default 16384 bytes would deliver audio in 1 s lumps.
             highwaterMark: frameBytes,
             closeOnError: false,

@@ -27,6 +27,8 @@ export interface PortAudioSinkParts {
   log: AudioLog;
   /** How long close() waits for PortAudio to stop. */
   quitTimeoutMs: number;
+  /** A write the device has not taken for this long means it is gone (default 2000 ms). */
+  stallMs?: number;
 }
 
 /** An AudioSink feeding a started naudiodon playback stream. */
@@ -45,6 +47,8 @@ export class PortAudioSink implements AudioSink {
   private readonly report: ReturnType<typeof rateLimited>;
   private readonly queue: Buffer[] = [];
   private inFlight = false;
+  private inFlightSince = 0;
+  private readonly stallMs: number;
   /** Silence before the first frame is start-up, not an underrun. */
   private fed = false;
   private failed = false;
@@ -60,6 +64,7 @@ export class PortAudioSink implements AudioSink {
     this.log = parts.log;
     this.quitTimeoutMs = parts.quitTimeoutMs;
     this.report = rateLimited(parts.log);
+    this.stallMs = parts.stallMs ?? 2000;
     const deviceFrame = Math.round((parts.fmt.frameSamples * parts.deviceRate) / parts.fmt.sampleRate);
     this.silence = Buffer.alloc(deviceFrame * 2 * parts.channels);
     this.graceMs = (1.5 * 1000 * parts.fmt.frameSamples) / parts.fmt.sampleRate;
@@ -111,6 +116,7 @@ export class PortAudioSink implements AudioSink {
       this.timer = undefined;
     }
     this.inFlight = true;
+    this.inFlightSince = performance.now();
     try {
       this.stream.write(chunk, (err) => {
         this.inFlight = false;
@@ -128,6 +134,16 @@ export class PortAudioSink implements AudioSink {
     this.report('error', `${this.description}: playback write failed: ${oneLine(err)}`);
     // A destroyed stream fails every write at once; stop instead of spinning.
     if (this.stream.destroyed) this.failed = true;
+  }
+
+  /** Why this stream can no longer play (closed, destroyed, or stuck on one chunk: a card unplugged), or undefined. */
+  get fault(): string | undefined {
+    if (this.closing) return undefined;
+    if (this.failed) return this.stream.destroyed ? 'playback stream destroyed' : 'playback stream closed';
+    if (this.inFlight && performance.now() - this.inFlightSince > this.stallMs) {
+      return `the device took no audio for ${Math.round(this.stallMs / 100) / 10} s`;
+    }
+    return undefined;
   }
 
   stats(): AudioStats {

@@ -24,6 +24,8 @@ export interface PortAudioSourceParts {
   log: AudioLog;
   /** How long close() waits for PortAudio to stop. */
   quitTimeoutMs: number;
+  /** Silence from a device that delivered before, for this long, means it is gone (default 2000 ms). */
+  stallMs?: number;
 }
 
 /** An AudioSource fed by a started naudiodon capture stream. */
@@ -44,6 +46,9 @@ export class PortAudioSource implements AudioSource {
   private primed = false;
   private ended = false;
   private closing: Promise<void> | undefined;
+  private readonly stallMs: number;
+  private readonly openedAt = performance.now();
+  private lastDataAt = 0;
 
   constructor(parts: PortAudioSourceParts) {
     this.description = parts.description;
@@ -54,6 +59,7 @@ export class PortAudioSource implements AudioSource {
     this.log = parts.log;
     this.quitTimeoutMs = parts.quitTimeoutMs;
     this.report = rateLimited(parts.log);
+    this.stallMs = parts.stallMs ?? 2000;
     this.ring = new SampleRing(parts.fmt.frameSamples * Math.max(2, parts.bufferFrames));
     this.stream.on('data', (chunk) => this.ingest(chunk));
     this.stream.on('error', (err) => {
@@ -85,6 +91,7 @@ export class PortAudioSource implements AudioSource {
     const samples = this.resampler.process(bytesToMono(bytes.subarray(0, whole), this.channels));
     if (samples.length === 0) return;
     this.primed = true;
+    this.lastDataAt = performance.now();
     if (this.ring.push(samples) > 0) this.counters.overruns++;
   }
 
@@ -93,6 +100,17 @@ export class PortAudioSource implements AudioSource {
     if (frame) return frame;
     if (this.primed || this.ended) this.counters.underruns++;
     return new Int16Array(this.frameSamples);
+  }
+
+  /** Why this stream can no longer deliver audio (ended, or silent too long: a card unplugged), or undefined. */
+  get fault(): string | undefined {
+    if (this.closing) return undefined;
+    if (this.ended) return 'capture stream ended';
+    const now = performance.now();
+    // A device that never starts gets longer: PulseAudio-backed devices take ~1.5 s to deliver.
+    if (!this.primed && now - this.openedAt > 2.5 * this.stallMs) return `no audio from the device within ${Math.round((2.5 * this.stallMs) / 1000)} s of opening`;
+    if (this.primed && now - this.lastDataAt > this.stallMs) return `no audio from the device for ${Math.round(this.stallMs / 100) / 10} s`;
+    return undefined;
   }
 
   stats(): AudioStats {
