@@ -28,7 +28,7 @@ export interface IntercomInstance {
 export interface IntercomStatus {
   registered: boolean;
   registration: { state: string; lastError?: string };
-  call: null | { state: string; peer: string };
+  call: null | { state: string; peer: string; codec?: string };
   door: { open: boolean; opened: number };
 }
 

@@ -30,6 +30,10 @@ export interface BaresipOptions {
   transport?: 'udp' | 'tcp';
   /** Extra lines appended to the generated config file. */
   extraConfig?: string[];
+  /** Codecs it offers and accepts, in order (its audio_codecs); default PCMU, PCMA. G722 loads the g722 module. */
+  codecs?: string[];
+  /** Rate of its audio source and player (ausrc_srate/auplay_srate); default 8000, 16000 for wideband. */
+  sampleRate?: 8000 | 16000;
 }
 
 /** One event from baresip's ctrl_tcp stream, e.g. { type: 'CALL_ESTABLISHED', peeruri: ... }. */
@@ -90,7 +94,7 @@ interface Waiter {
 
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
 
-function configText(o: { address: string; port: number; ctrlPort: number; source: string; dir: string; extra: string[] }): string {
+function configText(o: { address: string; port: number; ctrlPort: number; source: string; dir: string; extra: string[]; rate: number; modules: string[] }): string {
   return [
     'poll_method epoll',
     `sip_listen ${o.address}:${o.port}`,
@@ -101,8 +105,8 @@ function configText(o: { address: string; port: number; ctrlPort: number; source
     'audio_player aubridge,nil',
     'audio_alert aubridge,nil',
     `audio_source aufile,${o.source}`,
-    'ausrc_srate 8000',
-    'auplay_srate 8000',
+    `ausrc_srate ${o.rate}`,
+    `auplay_srate ${o.rate}`,
     'ausrc_channels 1',
     'auplay_channels 1',
     'ausrc_format s16',
@@ -113,7 +117,7 @@ function configText(o: { address: string; port: number; ctrlPort: number; source
     'rtcp_mux no',
     'jitter_buffer_delay 1-10',
     'module_path /usr/lib/baresip/modules',
-    'module g711.so',
+    ...o.modules.map((m) => `module ${m}`),
     'module aufile.so',
     'module aubridge.so',
     'module sndfile.so',
@@ -144,14 +148,20 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
     releasePort(ctrlPort);
   };
 
-  // aufile wants 8 kHz mono 16-bit; convert whatever we are given.
+  // aufile wants mono 16-bit at the source rate; convert whatever we are given.
+  const rate = opts.sampleRate ?? 8000;
+  const codecs = opts.codecs ?? ['PCMU', 'PCMA'];
+  const modules = [
+    ...(codecs.some((c) => /^PCM[AU]$/i.test(c)) ? ['g711.so'] : []),
+    ...(codecs.some((c) => /^G722$/i.test(c)) ? ['g722.so'] : []),
+  ];
   const source = join(dir, 'source.wav');
   try {
     if (opts.sourceWav) {
-      const r = await runCommand('sox', ['-D', opts.sourceWav, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', source], { timeoutMs: 30_000 });
+      const r = await runCommand('sox', ['-D', opts.sourceWav, '-r', String(rate), '-c', '1', '-b', '16', '-e', 'signed-integer', source], { timeoutMs: 30_000 });
       if (r.code !== 0) throw new Error(`sox could not convert ${opts.sourceWav}: ${r.stderr.trim()}`);
     } else {
-      await makeSilenceWav(source, 120);
+      await makeSilenceWav(source, 120, rate);
     }
   } catch (err) {
     cleanupFiles();
@@ -164,8 +174,10 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
   const answermode = opts.autoAnswer && !delayed ? 'auto' : 'manual';
   const register = opts.register ?? true;
   const transport = opts.transport === 'tcp' ? ';transport=tcp' : '';
-  const account = `<${aor}${transport}>;auth_pass=${opts.password};regint=${register ? 600 : 0};answermode=${answermode};ptime=20;audio_codecs=PCMU,PCMA`;
-  writeFileSync(join(dir, 'config'), configText({ address, port, ctrlPort, source, dir, extra: opts.extraConfig ?? [] }));
+  // baresip names codecs name/rate/channels; a bare "G722" would mean G722/8000 and match nothing.
+  const accountCodecs = codecs.map((c) => (/^G722$/i.test(c) ? 'G722/16000/1' : c)).join(',');
+  const account = `<${aor}${transport}>;auth_pass=${opts.password};regint=${register ? 600 : 0};answermode=${answermode};ptime=20;audio_codecs=${accountCodecs}`;
+  writeFileSync(join(dir, 'config'), configText({ address, port, ctrlPort, source, dir, extra: opts.extraConfig ?? [], rate, modules }));
   writeFileSync(join(dir, 'accounts'), `${account}\n`);
   writeFileSync(join(dir, 'contacts'), '');
 
