@@ -9,7 +9,11 @@ set -euo pipefail
 # sl, ctl, pv, textops, siputils, xlog, maxfwd, sanity are all in the base package.
 # libasound2: the PortAudio test runs the real naudiodon over an ALSA file device.
 # systemd: systemd-analyze verifies the unit offline; python3 listens as NOTIFY_SOCKET.
-PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3)
+# pulseaudio, pulseaudio-utils, libasound2-plugins: a null sink paces PortAudio in real time.
+# portaudio19-dev: naudiodon built against the system PortAudio, as on arm64/armhf.
+# nftables, iproute2: packet loss between network namespaces for the jitter-buffer test.
+PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
+  pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -151,7 +151,7 @@ describe('PortAudio backend: devices and formats', () => {
       channelCount: 1,
       sampleFormat: 16,
       maxQueue: 16,
-      framesPerBuffer: 0,
+      framesPerBuffer: 960,
       highwaterMark: 960 * 2,
       closeOnError: false,
     });
