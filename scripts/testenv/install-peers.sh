@@ -12,8 +12,9 @@ set -euo pipefail
 # pulseaudio, pulseaudio-utils, libasound2-plugins: a null sink paces PortAudio in real time.
 # portaudio19-dev: naudiodon built against the system PortAudio, as on arm64/armhf.
 # nftables, iproute2: packet loss between network namespaces for the jitter-buffer test.
+# libspeexdsp1: echo cancellation and noise suppression (loaded through koffi; no -dev needed).
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
-  pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2)
+  pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
