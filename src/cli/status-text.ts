@@ -7,7 +7,8 @@ export function describeStatus(s: StationStatus): string[] {
   let registration: string;
   if (s.registered) registration = `registered${reg.expiresAt ? ` (until ${reg.expiresAt})` : ''}`;
   else registration = `not registered (${reg.state}${reg.lastError ? `: ${reg.lastError}` : ''})`;
-  const call = s.call ? `${s.call.state} with ${s.call.peer} since ${s.call.since}` : 'none';
+  const codec = s.call?.codec !== undefined ? ` (${s.call.codec})` : '';
+  const call = s.call ? `${s.call.state} with ${s.call.peer} since ${s.call.since}${codec}` : 'none';
   const times = s.door.opened === 1 ? 'once' : `${s.door.opened} times`;
   const door = `${s.door.open ? 'open' : 'closed'}, opened ${times} since start`;
   return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`];

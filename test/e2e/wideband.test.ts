@@ -23,11 +23,12 @@ async function callAndHangUp(door: IntercomInstance, phone: Baresip, button: str
   await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
   await waitUntil('media running', async () => (await door.status()).call?.codec !== undefined, { timeoutMs: 5000 });
   const during = await door.status();
+  const text = (await door.cli('status')).stdout;
   await new Promise((r) => setTimeout(r, TALK_MS));
   assert.equal((await door.cli('hangup')).code, 0);
   await phone.waitForEvent('CALL_CLOSED', 5000);
   await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
-  return during;
+  return { ...during, text };
 }
 
 describe('wideband: G.722 when the phone has it, G.711 when it does not', { timeout: 120_000 }, () => {
@@ -86,6 +87,7 @@ describe('wideband: G.722 when the phone has it, G.711 when it does not', { time
       assert.equal(await door.terminate(), 0);
     }
     assert.equal(during.call?.codec, 'G722');
+    assert.match(during.text, /^call: active with sip:101@\S+ since \S+ \(G722\)$/m);
     assert.match(door.logs(), /event=media\.started codec=G722/);
     assert.match(wide.logs(), /G722/);
 
@@ -119,6 +121,7 @@ describe('wideband: G.722 when the phone has it, G.711 when it does not', { time
       assert.equal(await door.terminate(), 0);
     }
     assert.equal(during.call?.codec, 'PCMU');
+    assert.match(during.text, /\(PCMU\)$/m);
     assert.match(door.logs(), /event=media\.started codec=PCMU/);
 
     const atPhone = narrow.receivedWav();
