@@ -2,8 +2,6 @@
 // behaviour, audio devices and the control surface out. This is the one place
 // where the pure layers meet sockets, devices and time; "what happens when the
 // button is pressed" is in door.ts, and this file carries its actions out.
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { AudioFormat, AudioSink, AudioSource } from '../audio/device.ts';
 import { createVoiceProcessing } from '../audio/dsp/processing.ts';
 import { openAudioSink, openAudioSource } from '../audio/registry.ts';
@@ -21,6 +19,7 @@ import { OutgoingCall, type EndCause } from '../sip/call.ts';
 import { realTimers } from '../sip/clock.ts';
 import { DigestClient } from '../sip/digest.ts';
 import { Registration } from '../sip/registration.ts';
+import { ServerLink, systemResolve } from './server-link.ts';
 import type { Protocol } from '../sip/transport-port.ts';
 import { UserAgent } from '../sip/user-agent.ts';
 import { Door, type DoorAction, type DoorEvent, type TimerName } from './door.ts';
@@ -47,16 +46,6 @@ export interface Station extends StationControl {
 
 /** Thrown when the station cannot start; the message is one line for the user. */
 export class StationStartError extends Error {}
-
-async function resolveServer(host: string): Promise<string> {
-  if (isIP(host)) return host;
-  try {
-    // dns.lookup goes through the system resolver, so /etc/hosts is honoured.
-    return (await lookup(host)).address;
-  } catch (e) {
-    throw new StationStartError(`sip.server: cannot resolve "${host}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
 
 async function openAudio(config: Config, log: Logger): Promise<{ source: AudioSource; sink: AudioSink }> {
   // A door without audio can still ring and open: a missing device is logged, not fatal.
@@ -102,17 +91,25 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const sipCfg = config.sip;
   const protocol: Protocol = sipCfg.transport === 'tcp' ? 'TCP' : sipCfg.transport === 'tls' ? 'TLS' : 'UDP';
   if (protocol === 'TLS') throw new StationStartError('sip.transport: tls is not supported yet; use udp or tcp');
-  const serverAddress = await resolveServer(sipCfg.server.host);
+  // A name that does not resolve yet (DNS not up after a power cut) is no
+  // reason to stay down: the server link keeps trying and registers once it does.
+  const serverAddress = await systemResolve(sipCfg.server.host).catch(() => undefined);
   const timers = realTimers();
 
   let ua: UserAgent | undefined;
   const transport: SipTransport = await openSipTransport({
     ...(sipCfg.listen?.host !== undefined ? { host: sipCfg.listen.host } : {}),
     ...(sipCfg.listen?.port !== undefined ? { port: sipCfg.listen.port } : {}),
-    server: { address: serverAddress, port: sipCfg.server.port },
+    ...(serverAddress !== undefined ? { server: { address: serverAddress, port: sipCfg.server.port } } : {}),
+    // The registrar is exempt from the per-source rate limit, wherever it moves.
+    isTrusted: (source) => source.address === ua?.identity.outboundProxy?.address,
     tcp: protocol === 'TCP',
     log,
     onMessage: (msg, source) => ua?.receive(msg, source),
+    onConnectionClosed: (remote) => {
+      const server = ua?.identity.outboundProxy;
+      if (server && remote.address === server.address && remote.port === server.port) serverLink.onUnreachable('connection to the server closed');
+    },
   }).catch((e: Error) => {
     throw new StationStartError(e.message);
   });
@@ -125,7 +122,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       domain: sipCfg.domain,
       displayName: sipCfg.display_name,
       protocol,
-      outboundProxy: { protocol, address: serverAddress, port: sipCfg.server.port },
+      ...(serverAddress !== undefined ? { outboundProxy: { protocol, address: serverAddress, port: sipCfg.server.port } } : {}),
       ...(sipCfg.user_agent ? { userAgent: sipCfg.user_agent } : {}),
     },
     transport,
@@ -134,7 +131,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   );
   const sipUa = ua;
   const auth = new DigestClient({ username: sipCfg.auth_user, password: sipCfg.password });
-  const registration = new Registration(sipUa, { expires: sipCfg.expires, auth, log });
+  const registration = new Registration(sipUa, { expires: sipCfg.expires, auth, log, onUnreachable: (r) => serverLink.onUnreachable(r) });
+  const serverLink = new ServerLink(sipUa, registration, { host: sipCfg.server.host, port: sipCfg.server.port, protocol, log });
 
   const audio = await openAudio(config, log);
   // Resolved once (library loaded, mode logged); each call gets its own processor.
@@ -357,7 +355,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     }
   }
 
-  registration.start();
+  serverLink.start(serverAddress);
 
   const station: Station = {
     status(): StationStatus {
@@ -404,6 +402,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       // Give CANCEL/BYE a moment to be answered so the phones stop ringing.
       const deadline = Date.now() + 2000;
       while ([...legs.values()].some((l) => !l.call.released) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      serverLink.stop();
       await registration.stop();
       for (const t of doorTimers.values()) clearTimeout(t);
       releaseMedia();

@@ -26,6 +26,8 @@ export interface SipTransportOptions {
   /** Peers exempt from the limit (the registrar); default: the address in `server`. */
   isTrusted?: (source: Endpoint) => boolean;
   onMessage(msg: SipMessage, source: Endpoint): void;
+  /** A TCP connection closed (RFC 5626 §4.4: a dead flow to the registrar means registering again). */
+  onConnectionClosed?(remote: Endpoint): void;
 }
 
 export interface SipTransport extends SipTransportPort {
@@ -166,6 +168,7 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
       });
       sock.on('close', () => {
         if (connections.get(key(remote)) === this) connections.delete(key(remote));
+        if (!closed) opts.onConnectionClosed?.(remote);
         for (const p of this.pending.splice(0)) p.onError?.('connection closed');
       });
     }

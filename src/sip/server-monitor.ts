@@ -61,7 +61,7 @@ export class ServerMonitor {
     if (this.stopped) return;
     if (this.down) return; // already probing in short cycles
     this.down = true;
-    this.opts.log.debug('sip.server-probing', { reason });
+    this.opts.log.warn('sip.server-lost', { reason });
     this.opts.onLost?.(reason);
     this.schedule(0);
   }
@@ -123,11 +123,12 @@ export class ServerMonitor {
   }
 
   private lost(reason: string): void {
-    if (!this.down) {
-      this.down = true;
-      this.opts.log.warn('sip.server-lost', { reason });
-      this.opts.onLost?.(reason);
-    }
+    // Already probing: the next cycle is scheduled (a refused connection
+    // fails at once, and must not turn into a busy loop).
+    if (this.down) return;
+    this.down = true;
+    this.opts.log.warn('sip.server-lost', { reason });
+    this.opts.onLost?.(reason);
     this.schedule(0);
   }
 }
