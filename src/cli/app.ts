@@ -28,6 +28,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   hangup: { ...help, ...config, ...socket },
   open: { ...help, ...config, ...socket },
   reload: { ...help, ...config, ...socket },
+  doctor: { ...help, ...config, ...socket, json: { type: 'boolean' } },
   demo: { ...help },
   'audio list': { ...help, json: { type: 'boolean' } },
 };
@@ -62,6 +63,11 @@ async function dispatch(command: string, values: OptionValues, io: CliIO): Promi
       return actionCommand(remoteTarget(values), { cmd: 'hangup' }, io);
     case 'open':
       return actionCommand(remoteTarget(values), { cmd: 'open' }, io);
+    case 'doctor': {
+      const { doctorCommand } = await import('./doctor.ts');
+      const s = stringOption(values, 'socket');
+      return doctorCommand(configPath(values), io, { json: values['json'] === true, ...(s !== undefined ? { socket: s } : {}) });
+    }
     case 'reload':
       // A reload that re-registers takes a few SIP round trips.
       return actionCommand(remoteTarget(values), { cmd: 'reload' }, io, RELOAD_TIMEOUT_MS);

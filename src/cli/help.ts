@@ -17,6 +17,7 @@ Commands:
   hangup   end the current call
   open     pulse the door opener
   reload   apply the edited config file to the running station (like SIGHUP)
+  doctor   check config, SIP server, registration, devices, clock, disk: verdicts and fixes
   demo     a self-contained demonstration (no SIP server, no hardware)
   audio list  the sound devices audio.input / audio.output can name
 
@@ -97,6 +98,23 @@ ${SOCKET}
 ${HELP}
 
 Exit status: 0, or 1 when no instance answers or it was refused.`,
+
+  doctor: `Usage: intercom doctor [--config FILE] [--json]
+
+Checks everything a working door needs and explains what is wrong, each line
+with a verdict (ok, WARN, FAIL, - for skipped) and a fix: the config; the SIP
+server (it must answer an OPTIONS request); the running station's registration
+and its last failure; the sound devices; the GPIO chips of the configured lines;
+serial ports; the systemd service; clock synchronisation; disk and memory.
+Run it as root or as the intercom user, so it can read the config.
+
+Options:
+${CONFIG}
+  --json              print one JSON object ({"version", "findings": [...]})
+${SOCKET}
+${HELP}
+
+Exit status: 0 when no check failed (warnings allowed), 1 otherwise.`,
 
   reload: `Usage: intercom reload [--config FILE]
 

@@ -1,0 +1,123 @@
+// Doctor checks of the devices the station uses: sound cards, GPIO chips and
+// serial ports. They look, they do not claim: the running station holds the
+// devices, and taking a GPIO line away from it would break the door.
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import type { Config } from '../config/schema.ts';
+import { finding, type Finding } from './finding.ts';
+
+/** Audio devices as `intercom audio list` reports them. */
+export interface AudioDeviceLike {
+  name: string;
+  maxInputChannels?: number;
+  maxOutputChannels?: number;
+}
+
+export type ListDevices = () => Promise<AudioDeviceLike[]>;
+
+function accessible(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the configured input and output exist: files, `none`, or PortAudio devices by name. */
+export async function checkAudio(config: Config, list: ListDevices): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const wanted = [
+    { key: 'audio.input', spec: config.audio.input, dir: 'input' as const },
+    { key: 'audio.output', spec: config.audio.output, dir: 'output' as const },
+  ];
+  let devices: AudioDeviceLike[] | undefined;
+  let listError: string | undefined;
+  for (const w of wanted) {
+    if (w.spec === 'none') {
+      out.push(finding(w.key, 'warn', 'none: the door has no sound in this direction', 'set a device from `intercom audio list`'));
+      continue;
+    }
+    if (w.spec.startsWith('file:')) {
+      const path = w.spec.slice('file:'.length);
+      const there = w.dir === 'input' ? existsSync(path) : true;
+      out.push(finding(w.key, there ? 'ok' : 'fail', `${w.spec}${there ? '' : ': no such file'}`, there ? undefined : 'fix the path in the config'));
+      continue;
+    }
+    if (devices === undefined && listError === undefined) {
+      try {
+        devices = await list();
+      } catch (err) {
+        listError = err instanceof Error ? err.message : String(err);
+      }
+    }
+    if (!devices) {
+      out.push(finding(w.key, 'fail', `cannot list sound devices: ${listError ?? 'unknown error'}`, 'install libportaudio2; check /dev/snd exists (a USB sound card plugged in, or the HAT enabled in /boot/firmware/config.txt)'));
+      continue;
+    }
+    const usable = devices.filter((d) => ((w.dir === 'input' ? d.maxInputChannels : d.maxOutputChannels) ?? 0) > 0);
+    if (usable.length === 0) {
+      out.push(finding(w.key, 'fail', `no sound ${w.dir} device at all`, 'plug in the USB sound card or enable the HAT; then check `intercom audio list`'));
+    } else if (w.spec === 'default' || usable.some((d) => d.name === w.spec || d.name.includes(w.spec))) {
+      out.push(finding(w.key, 'ok', `"${w.spec}" among ${usable.length} ${w.dir} device(s)`));
+    } else {
+      out.push(finding(w.key, 'fail', `no ${w.dir} device named "${w.spec}"`, `pick one of: ${usable.map((d) => d.name).join(', ')}`));
+    }
+  }
+  // Playing a tone and capturing it again needs the loudspeaker near the microphone.
+  out.push(finding('audio-loopback', 'skip', 'a played/captured test tone is not available in this version', 'call the door and listen; `intercom press` rings the first button'));
+  return out;
+}
+
+/** Every `{ chip, line }` in the config, wherever the schema puts it (buttons, relay, LEDs). */
+export function configuredLines(config: unknown, path = ''): { key: string; chip: string; line: number }[] {
+  if (Array.isArray(config)) return config.flatMap((v, i) => configuredLines(v, `${path}[${i}]`));
+  if (typeof config !== 'object' || config === null) return [];
+  const o = config as Record<string, unknown>;
+  if (typeof o['chip'] === 'string' && typeof o['line'] === 'number') return [{ key: path, chip: o['chip'], line: o['line'] }];
+  return Object.entries(o).flatMap(([k, v]) => configuredLines(v, path === '' ? k : `${path}.${k}`));
+}
+
+/** The GPIO chips of the configured lines exist and this user may open them. */
+export function checkGpio(config: Config, devDir = '/dev'): Finding {
+  const lines = configuredLines(config);
+  if (lines.length === 0) return finding('gpio', 'skip', 'no GPIO lines in the config (buttons only by `intercom press`)');
+  const problems: string[] = [];
+  const fixes = new Set<string>();
+  for (const l of lines) {
+    const dev = `${devDir}/${l.chip}`;
+    if (!existsSync(dev)) {
+      problems.push(`${l.key}: ${dev} does not exist`);
+      fixes.add(`chips here: ${listChips(devDir).join(', ') || 'none (is this a Raspberry Pi?)'}`);
+    } else if (!accessible(dev)) {
+      problems.push(`${l.key}: no permission to open ${dev}`);
+      fixes.add('add the user to the gpio group (scripts/install.sh does) and reboot, or run as the intercom user');
+    }
+  }
+  const summary = lines.map((l) => `${l.chip}:${l.line}`).join(', ');
+  if (problems.length > 0) return finding('gpio', 'fail', problems.join('; '), [...fixes].join('; '));
+  // Whether a line is free is not tested: the running station holds its lines.
+  return finding('gpio', 'ok', `chips accessible for ${summary}`);
+}
+
+function listChips(devDir: string): string[] {
+  try {
+    return readdirSync(devDir).filter((n) => /^gpiochip\d+$/.test(n));
+  } catch {
+    return [];
+  }
+}
+
+/** Serial ports present and whether this user may open them (dialout group). */
+export function checkSerial(devDir = '/dev'): Finding {
+  let names: string[];
+  try {
+    names = readdirSync(devDir).filter((n) => /^(serial\d|ttyAMA\d+|ttyUSB\d+|ttyACM\d+)$/.test(n));
+  } catch {
+    names = [];
+  }
+  if (names.length === 0) return finding('serial', 'skip', 'no serial ports (none is configured in this version)');
+  const closed = names.filter((n) => !accessible(`${devDir}/${n}`));
+  const detail = `present: ${names.join(', ')}`;
+  if (closed.length > 0) return finding('serial', 'warn', `${detail}; not accessible: ${closed.join(', ')}`, 'add the user to the dialout group (scripts/install.sh does)');
+  return finding('serial', 'ok', detail);
+}
