@@ -38,6 +38,24 @@ export interface ButtonConfig {
   gpio?: InputLine;
   /** User parts ("101") or sip:/sips: URIs, as written; several ring at once. */
   call: string[];
+  /** parallel (default): all of `call` at once; sequential: one after the other, each for ring_timeout. */
+  ring?: RingMode;
+  /** Seconds each stage (or, in sequence, each target) rings; default calls.ring_timeout. */
+  ring_timeout?: number;
+  /** Require the answering party to press a key before the door is connected (voicemail guard). */
+  confirm?: boolean;
+  /** Tried in order when nobody in `call` answers (e.g. a mobile number via the PBX). */
+  fallback?: RingStageConfig[];
+}
+
+export type RingMode = 'parallel' | 'sequential';
+
+/** One fallback stage of a button. */
+export interface RingStageConfig {
+  call: string[];
+  ring?: RingMode;
+  ring_timeout?: number;
+  confirm?: boolean;
 }
 
 /** The parsed configuration with every default filled in. */
@@ -94,12 +112,24 @@ export interface Config {
     enabled: boolean;
     /** User parts or URIs that may call the door when enabled. */
     allow: string[];
+    /** Absolute path of a WAV played on the door's speaker and into the call when an incoming call is answered. */
+    announcement?: string;
   };
   calls: {
     /** Seconds before an unanswered outgoing call is cancelled. */
     ring_timeout: number;
     /** Seconds after which any call is hung up. */
     max_duration: number;
+    /** What a press does while a call rings or runs: ignore it, or hang up and call again. */
+    press_during_call: 'ignore' | 'restart';
+    /** Least seconds between the starts of two calls. */
+    min_interval: number;
+    /** At most `calls` calls start within `window` seconds. */
+    limit: { calls: number; window: number };
+    /** Seconds after the door was opened during a call that the call ends; absent: it goes on. */
+    end_after_open?: number;
+    /** Seconds the answering party has to press a key on buttons with confirm: true. */
+    confirm_timeout: number;
   };
   log: { level: LogLevel; format: LogFormat };
   /** Call-progress tones, confirmation, warning and recorded prompts (see tones-schema.ts). */
@@ -250,6 +280,8 @@ const buttonsSection = () =>
         }),
         gpio: inputLine().optional(),
         call: z.array(party()).min(1, { error: 'must not be empty' }),
+        ...ringKeys(),
+        fallback: z.array(z.strictObject({ call: z.array(party()).min(1, { error: 'must not be empty' }), ...ringKeys() })).optional(),
       }),
     )
     .min(1, { error: 'must not be empty' })
@@ -337,16 +369,34 @@ const doorSection = () =>
       });
     }, always);
 
+/** How one stage of a button rings. */
+const ringKeys = () => ({
+  ring: z.enum(['parallel', 'sequential']).optional(),
+  ring_timeout: secondsUpTo(600).optional(),
+  confirm: z.boolean().optional(),
+});
+
 const incomingSection = () =>
   z.strictObject({
     enabled: z.boolean().default(false),
     allow: z.array(party()).default([]),
+    announcement: text()
+      .refine((s) => s.startsWith('/'), { error: 'must be an absolute path to a WAV file' })
+      .optional(),
   });
 
 const callsSection = () =>
   z.strictObject({
     ring_timeout: secondsUpTo(600).default(30),
     max_duration: secondsUpTo(86400).default(300),
+    press_during_call: z.enum(['ignore', 'restart']).default('ignore'),
+    // Even with restart, a stuck or abused button must never become an endless redial loop.
+    min_interval: z.number().min(0, { error: 'must be 0 or more seconds' }).max(3600, { error: 'must be at most 3600 seconds' }).default(1),
+    limit: section(
+      z.strictObject({ calls: intBetween(1, 1000).default(20), window: secondsUpTo(86400).default(600) }).prefault({}),
+    ),
+    end_after_open: secondsUpTo(3600).optional(),
+    confirm_timeout: secondsUpTo(120).default(10),
   });
 
 const logSection = () =>

@@ -29,6 +29,12 @@ import { toneCommands } from './tone-policy.ts';
 import { loadCueSounds } from './tones.ts';
 import { codeLockout, doorCodes } from './door-settings.ts';
 import { dtmfFromInfo } from './dtmf-info.ts';
+import { callPolicy, doorButtons } from './door-settings.ts';
+import { incomingGate, loadAnnouncement } from './incoming-calls.ts';
+import { IncomingCall } from '../sip/incoming-call.ts';
+import type { SipRequest } from '../sip/message.ts';
+import type { ServerTransaction } from '../sip/transaction.ts';
+import { pcmSound } from '../media/sound.ts';
 
 // Devices are opened once, at 16 kHz: G.722 calls use it as is, and a G.711
 // call's codec is wrapped to resample 16k<->8k (audio/codec-rate.ts). One rate
@@ -72,7 +78,7 @@ async function openAudio(config: Config, log: Logger): Promise<{ source: AudioSo
 
 /** One leg of a door call: the SIP call to one target, and what its answer negotiated. */
 interface Leg {
-  call: OutgoingCall;
+  call: OutgoingCall | IncomingCall;
   target: string;
   negotiated?: Negotiated;
 }
@@ -147,7 +153,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   }
 
   const door = new Door({
-    buttons: config.buttons.map((b) => ({ name: b.name, targets: b.call.map((t) => targetUri(t, sipCfg.domain)) })),
+    buttons: doorButtons(config),
+    ...callPolicy(config),
     ringTimeoutMs: config.calls.ring_timeout * 1000,
     maxDurationMs: config.calls.max_duration * 1000,
     openMs: config.door.open_ms,
@@ -190,6 +197,13 @@ export async function startStation(config: Config, log: Logger): Promise<Station
           break;
         case 'connect-media':
           connectMedia(a.leg);
+          break;
+        case 'answer-incoming':
+          answerIncoming(a.leg);
+          break;
+        case 'reject-incoming':
+          pendingIncoming?.call.reject(a.status, a.reason);
+          pendingIncoming = undefined;
           break;
         case 'start-timer': {
           clearTimeout(doorTimers.get(a.name));
@@ -356,6 +370,83 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   }
 
   serverLink.start(serverAddress);
+
+  // Incoming calls: the gate refuses what the policy does not allow before
+  // anything rings; an allowed call is answered by the door when it is idle.
+  const announcement = await loadAnnouncement(config.incoming.announcement, FORMAT).catch((e: Error) => {
+    throw new StationStartError(e.message);
+  });
+  /** The incoming call being handed to the door; `answer` is absent when it is refused busy without media. */
+  let pendingIncoming: { call: IncomingCall; peer: string; answer?: { negotiated: Negotiated; sdp: Buffer; media: CallMedia } } | undefined;
+
+  sipUa.onIncomingInvite = incomingGate({
+    config,
+    ua: sipUa,
+    log,
+    registrar: () => sipUa.identity.outboundProxy?.address,
+    onAllowed: (req, tx, caller) => void takeIncoming(req, tx, caller),
+  });
+
+  async function takeIncoming(req: SipRequest, tx: ServerTransaction, caller: string): Promise<void> {
+    let legId: number | undefined;
+    const call: IncomingCall = new IncomingCall(sipUa, req, tx, {
+      log,
+      auth,
+      timers: sipUa.timerConfig,
+      events: {
+        onEnded: (cause: EndCause) => {
+          if (legId === undefined) return;
+          feed({ type: 'leg-ended', leg: legId, reason: cause.reason, by: cause.by, ...(cause.status ? { status: cause.status } : {}) });
+          if (call.released) legs.delete(legId);
+        },
+        onReoffer: (sdp) => (legId === undefined ? undefined : onReoffer(legId, sdp)),
+        onInfo: (type, body) => onInfo(type, body),
+      },
+    });
+    call.start();
+    if (door.snapshot().call !== null || stopping) {
+      // Busy: the door refuses it without opening media.
+      pendingIncoming = { call, peer: caller };
+      feed({ type: 'incoming', peer: caller });
+      return;
+    }
+    const m = await openMedia();
+    const r = m && answerOffer(call.offer.toString('utf8'), {
+      codecs: config.audio.codecs,
+      telephoneEvent: TELEPHONE_EVENT_PT,
+      address: local.address,
+      port: m.socket.port,
+      sessionId: String(Date.now()),
+      sessionVersion: 1,
+    });
+    if (!m || !r || 'error' in r) {
+      log.warn('incoming.bad-offer', { caller, reason: r && 'error' in r ? r.error : 'no media socket' });
+      call.reject(488, 'Not Acceptable Here');
+      void m?.socket.close();
+      return;
+    }
+    if (call.state !== 'ringing') {
+      void m.socket.close(); // the caller gave up while the socket opened
+      return;
+    }
+    pendingIncoming = { call, peer: caller, answer: { negotiated: r.negotiated, sdp: Buffer.from(r.sdp), media: m } };
+    const idle = door.snapshot().call === null;
+    feed({ type: 'incoming', peer: caller });
+    if (!idle) void m.socket.close();
+    legId = [...legs.entries()].find(([, l]) => l.call === call)?.[0];
+  }
+
+  function answerIncoming(legId: number): void {
+    const p = pendingIncoming;
+    pendingIncoming = undefined;
+    if (!p?.answer) return;
+    // This call's socket becomes the door call's media.
+    media = p.answer.media;
+    mediaOpening = Promise.resolve(p.answer.media);
+    legs.set(legId, { call: p.call, target: p.peer, negotiated: p.answer.negotiated });
+    p.call.accept(p.answer.sdp);
+    if (announcement) player.play(pcmSound('announcement', announcement));
+  }
 
   const station: Station = {
     status(): StationStatus {

@@ -43,7 +43,14 @@ test('a minimal config gets every default', () => {
   assert.deepEqual(c.control, { socket: '/run/intercom/control.sock' });
   assert.deepEqual(c.door, { open_ms: 3000, codes: [], allow_trivial_codes: false, lockout: { attempts: 3, window: 60, duration: 300 } });
   assert.deepEqual(c.incoming, { enabled: false, allow: [] });
-  assert.deepEqual(c.calls, { ring_timeout: 30, max_duration: 300 });
+  assert.deepEqual(c.calls, {
+    ring_timeout: 30,
+    max_duration: 300,
+    press_during_call: 'ignore',
+    min_interval: 1,
+    limit: { calls: 20, window: 600 },
+    confirm_timeout: 10,
+  });
   assert.deepEqual(c.log, { level: 'info', format: 'text' });
   assert.equal(c.mqtt, undefined);
 });
@@ -239,4 +246,25 @@ test('door codes may be per target, with a name; lock-out limits are checked', (
   assert.deepEqual(c.door.codes, ['7394', { code: '5821', name: 'flat', for: ['101'] }]);
   assert.deepEqual(c.door.lockout, { attempts: 5, window: 60, duration: 300 });
   assert.deepEqual(errors({ ...d, door: { lockout: { attempts: 0 } } }), ['door.lockout.attempts: must be a whole number from 1 to 100']);
+});
+
+test('ring groups: sequential targets, fallback stages, voicemail guard, press policy, incoming announcement', () => {
+  const d = minimal();
+  const c = valid({
+    ...d,
+    buttons: [{ name: 'bell', call: ['101', '102'], ring: 'sequential', ring_timeout: 15, fallback: [{ call: ['+491701234'], ring_timeout: 30, confirm: true }] }],
+    calls: { press_during_call: 'restart', min_interval: 5, end_after_open: 10 },
+    incoming: { enabled: true, allow: ['101'], announcement: '/usr/share/intercom/hello.wav' },
+  });
+  assert.deepEqual(c.buttons[0]?.fallback, [{ call: ['+491701234'], ring_timeout: 30, confirm: true }]);
+  assert.equal(c.calls.press_during_call, 'restart');
+  assert.equal(c.calls.end_after_open, 10);
+  assert.deepEqual(
+    errors({ ...d, buttons: [{ name: 'bell', call: ['101'], ring: 'random', fallback: [{ call: [] }] }], incoming: { announcement: 'hello.wav' } }),
+    [
+      'buttons[0].ring: must be one of parallel, sequential (got "random")',
+      'buttons[0].fallback[0].call: must not be empty',
+      'incoming.announcement: must be an absolute path to a WAV file',
+    ],
+  );
 });
