@@ -93,7 +93,7 @@ function tryLoad(names: readonly string[]): SpeexLoad {
     try {
       return { ok: true, dsp: bind(koffi, name) };
     } catch (e) {
-      errors.push(firstLine(e));
+      errors.push(`${name}: ${firstLine(e)}`);
     }
   }
   return { ok: false, reason: `libspeexdsp not found (install the libspeexdsp1 package): ${errors[0] ?? 'no library name given'}` };
