@@ -35,7 +35,13 @@ export interface IntercomStatus {
 /** Writes a config (merged over a working default) and starts `intercom run`. */
 export async function startIntercom(
   config: Record<string, unknown> & { sip: Record<string, unknown> },
-  opts: { address?: string; waitRegistered?: boolean; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    address?: string;
+    waitRegistered?: boolean;
+    env?: NodeJS.ProcessEnv;
+    /** A command prefix to run it under (e.g. unshare with a private /etc/hosts); it must exec the rest. */
+    wrap?: string[];
+  } = {},
 ): Promise<IntercomInstance> {
   const address = opts.address ?? '127.0.0.2';
   const port = await freePort(address);
@@ -52,7 +58,9 @@ export async function startIntercom(
     writeFileSync(configPath, stringify(full), { mode: 0o600 });
   };
   writeConfig(config);
-  const proc = spawnManaged('intercom', process.execPath, [INTERCOM_BIN, 'run', '--config', configPath], {
+  const runArgs = [process.execPath, INTERCOM_BIN, 'run', '--config', configPath];
+  const [command, ...args] = [...(opts.wrap ?? []), ...runArgs] as [string, ...string[]];
+  const proc = spawnManaged('intercom', command, args, {
     ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
   });
   const cli = async (...args: string[]) => {
