@@ -126,18 +126,33 @@ export interface DoorSnapshot {
   door: { open: boolean; opened: number };
 }
 
+function codeEntry(settings: DoorSettings): CodeEntry {
+  const codes = settings.codes.map((c, i): DoorCode => (typeof c === 'string' ? { code: c, label: `codes[${i}]` } : c));
+  return new CodeEntry(codes, settings.lockout);
+}
+
 export class Door {
   private call: CallState = { phase: 'idle' };
   private nextLeg = 1;
   private doorOpen = false;
   private opened = 0;
-  private readonly codes: CodeEntry;
+  private codes: CodeEntry;
   /** Start times of recent calls, for the press interval and the call limit. */
   private callStarts: number[] = [];
 
-  constructor(private readonly settings: DoorSettings) {
-    const codes = settings.codes.map((c, i): DoorCode => (typeof c === 'string' ? { code: c, label: `codes[${i}]` } : c));
-    this.codes = new CodeEntry(codes, settings.lockout);
+  constructor(private settings: DoorSettings) {
+    this.codes = codeEntry(settings);
+  }
+
+  /**
+   * New settings from a config reload: the next press, digit and timer use
+   * them; a call in progress keeps its running timers. The wrong-code record
+   * starts afresh only when the codes or the lock-out rules changed.
+   */
+  reconfigure(settings: DoorSettings): void {
+    const sameCodes = JSON.stringify([settings.codes, settings.lockout]) === JSON.stringify([this.settings.codes, this.settings.lockout]);
+    this.settings = settings;
+    if (!sameCodes) this.codes = codeEntry(settings);
   }
 
   /** What status reports. */

@@ -24,11 +24,10 @@ export interface ReloadPlan {
 const IN_PLACE = [
   /^buttons$/,
   /^buttons\[\]\.(name|call)$/,
-  /^door\.(open_ms|codes)$/,
+  /^door\.(open_ms|codes|lockout)(\.|$)/,
   /^calls\./,
   /^log\./,
   /^audio\.codecs$/,
-  /^incoming\./,
 ];
 const SERVICE_RESTART = [/^control\./];
 
