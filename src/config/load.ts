@@ -9,6 +9,7 @@ import { configErrorMap, formatIssues } from './issues.ts';
 import { fileProblem } from './file-problem.ts';
 import { checkPrompts } from './prompts.ts';
 import { trivialCodeReason } from './door-codes.ts';
+import { permissionWarnings } from './permissions.ts';
 
 export type ConfigResult =
   | { ok: true; config: Config; warnings: string[] }
@@ -103,6 +104,7 @@ export function loadConfig(path: string): ConfigResult {
       `sip.password: ${path} is readable by every user; chmod 600 it or move the secret to sip.password_file`,
     );
   }
+  if (result.ok) result.warnings.push(...permissionWarnings(path, result.config));
   return result;
 }
 

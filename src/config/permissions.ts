@@ -1,0 +1,32 @@
+// File permissions that put the door at risk, reported by `check` and at
+// start: a config others may write lets any local user redirect the door to
+// another server or change its codes; one others may read gives away the door
+// codes (and the SIP password when it is inline).
+import { statSync } from 'node:fs';
+import type { Config } from './schema.ts';
+
+function modeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mode;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Warnings (one line each) about who else may read or write the config and secret files. */
+export function permissionWarnings(configPath: string, config: Config): string[] {
+  const out: string[] = [];
+  const mode = modeOf(configPath);
+  if (mode !== undefined && (mode & 0o002) !== 0) {
+    out.push(`${configPath} is writable by every user (anyone could change the server or the door codes); chmod 600 it`);
+  }
+  if (mode !== undefined && (mode & 0o004) !== 0 && config.door.codes.length > 0) {
+    out.push(`door.codes: ${configPath} is readable by every user, so are the door codes; chmod 600 it`);
+  }
+  const secret = config.sip.password_file;
+  const secretMode = secret === undefined ? undefined : modeOf(secret);
+  if (secretMode !== undefined && (secretMode & 0o002) !== 0) {
+    out.push(`sip.password_file: ${secret} is writable by every user; chmod 600 it`);
+  }
+  return out;
+}
