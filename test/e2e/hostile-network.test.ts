@@ -81,6 +81,7 @@ describe('hostile network: bad input, scanners and floods on loopback', { timeou
       sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
       buttons: [{ name: 'bell', call: ['101'] }],
       audio: { input: `file:${doorTone}`, output: `file:${doorHeard}` },
+      door: { codes: ['7394'] },
     });
   });
 
@@ -182,6 +183,15 @@ describe('hostile network: bad input, scanners and floods on loopback', { timeou
     assert.ok(atDoor.dbfs > -30, `440 Hz at the door: ${atDoor.dbfs.toFixed(1)} dBFS`);
     assert.ok(atPhone.dbfs > -30, `1 kHz at the phone: ${atPhone.dbfs.toFixed(1)} dBFS`);
     assert.deepEqual(loudLines(door.logs(), '127.0.0.66'), []);
+  });
+
+  it('no secret anywhere: debug logs after registration, floods and a call; status; check', async () => {
+    const st = JSON.stringify(await door.status());
+    const check = await door.cli('check');
+    for (const [where, text] of [['logs', door.logs()], ['status', st], ['check', check.stdout + check.stderr]] as const) {
+      assert.ok(!text.includes(PASSWORDS.door), `the SIP password appears in ${where}`);
+      assert.ok(!text.includes('7394'), `the door code appears in ${where}`);
+    }
   });
 });
 
