@@ -22,7 +22,7 @@ const STOP_DEADLINE_MS = 10_000;
 type Station = StationControl & {
   stop(): Promise<void>;
   /** Swaps in settings that need no restart; absent in stations that cannot. */
-  reload?(next: Config): void;
+  applyConfig?(next: Config): void;
 };
 /** How the station is started; replaceable so the run sequence can be tested without SIP. */
 export type StartStation = (config: Config, log: Logger) => Promise<Station>;
@@ -123,8 +123,8 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
       setConfig: (next) => (config = next),
       applyLogging: (next) => logs.switchTo(makeLogger(next)),
       applyInPlace: (next) => {
-        if (!station?.reload) return false;
-        station.reload(next);
+        if (!station?.applyConfig) return false;
+        station.applyConfig(next);
         return true;
       },
       restartStation: async (next) => {

@@ -22,7 +22,7 @@ import { Registration } from '../sip/registration.ts';
 import { ServerLink, systemResolve } from './server-link.ts';
 import type { Protocol } from '../sip/transport-port.ts';
 import { UserAgent } from '../sip/user-agent.ts';
-import { Door, type DoorAction, type DoorEvent, type TimerName } from './door.ts';
+import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
 import type { CommandResult, StationControl, StationStatus } from './station-api.ts';
 import { targetUri } from './targets.ts';
 import { toneCommands } from './tone-policy.ts';
@@ -48,6 +48,8 @@ const TELEPHONE_EVENT_PT = 101;
 export interface Station extends StationControl {
   /** Hangs up, unregisters and releases every socket and device. */
   stop(): Promise<void>;
+  /** Applies a config whose changes reload.ts puts in place: door, buttons, calls, codecs. */
+  applyConfig(next: Config): void;
 }
 
 /** Thrown when the station cannot start; the message is one line for the user. */
@@ -152,16 +154,18 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     log.warn('door.relay-unsupported', { reason: 'GPIO outputs are not driven by this version; openings are logged and counted only' });
   }
 
-  const door = new Door({
-    buttons: doorButtons(config),
-    ...callPolicy(config),
-    ringTimeoutMs: config.calls.ring_timeout * 1000,
-    maxDurationMs: config.calls.max_duration * 1000,
-    openMs: config.door.open_ms,
-    ...(config.tones.warning.enabled || config.tones.prompts.warning ? { warnBeforeEndMs: config.tones.warning.before_s * 1000 } : {}),
-    codes: doorCodes(config),
-    lockout: codeLockout(config),
+  // Rebuilt from a new config on a reload (reload.ts decides what may change in place).
+  const doorSettings = (c: Config): DoorSettings => ({
+    buttons: doorButtons(c),
+    ...callPolicy(c),
+    ringTimeoutMs: c.calls.ring_timeout * 1000,
+    maxDurationMs: c.calls.max_duration * 1000,
+    openMs: c.door.open_ms,
+    ...(c.tones.warning.enabled || c.tones.prompts.warning ? { warnBeforeEndMs: c.tones.warning.before_s * 1000 } : {}),
+    codes: doorCodes(c),
+    lockout: codeLockout(c),
   });
+  const door = new Door(doorSettings(config));
 
   const doorTimers = new Map<TimerName, NodeJS.Timeout>();
   const legs = new Map<number, Leg>();
@@ -485,6 +489,11 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     open(): CommandResult {
       feed({ type: 'open', by: 'command' });
       return { ok: true };
+    },
+    applyConfig(next: Config): void {
+      // Only settings read afresh at each use change here; the rest restarts the station.
+      config = next;
+      door.reconfigure(doorSettings(next));
     },
     async stop(): Promise<void> {
       if (stopping) return;
