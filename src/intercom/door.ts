@@ -174,7 +174,7 @@ export class Door {
       case 'press':
         return this.press(ev.button, now);
       case 'hangup':
-        return this.hangup(ev.reason ?? 'hung up at the door');
+        return this.hangup(ev.reason ?? 'hung up at the door', now);
       case 'leg-ringing':
         return this.legRinging(ev.leg);
       case 'leg-answered':
@@ -207,7 +207,7 @@ export class Door {
     // A stuck or abused button must never turn into an endless redial loop.
     const tooSoon = this.tooSoon(now);
     if (tooSoon) return [log('info', 'press.ignored', { button: button.name, reason: tooSoon })];
-    const actions = busy ? [log('info', 'call.restarted', { button: button.name }), ...this.hangup('restarted by a new press')] : [];
+    const actions = busy ? [log('info', 'call.restarted', { button: button.name }), ...this.hangup('restarted by a new press', now)] : [];
     this.callStarts.push(now);
     const stages = button.stages ?? [{ targets: button.targets, timeoutMs: this.settings.ringTimeoutMs }];
     return [...actions, log('info', 'press', { button: button.name }), ...this.startStage({ phase: 'calling', button: button.name, stages, stage: 0, legs: [], startedAt: now, ringing: false })];
@@ -256,9 +256,14 @@ export class Door {
     return [...out, log('info', 'call.no-answer', { afterS: secs(now - c.startedAt) })];
   }
 
-  private hangup(reason: string): DoorAction[] {
+  private hangup(reason: string, now: number): DoorAction[] {
     const c = this.call;
     if (c.phase === 'idle') return [];
+    // Ended from this side: the legs' own ends come later and find the door idle, so the call's end is logged here.
+    const ended =
+      c.phase === 'active'
+        ? log('info', 'call.ended', { peer: c.leg.target, reason, by: 'local', answered: true, durationS: secs(now - c.answeredAt) })
+        : log('info', 'call.ended', { peer: c.legs[0]?.target ?? c.confirming?.target ?? '', reason, by: 'local', answered: false, durationS: secs(now - c.startedAt) });
     const legs = c.phase === 'calling' ? [...c.legs, ...(c.confirming ? [c.confirming] : [])] : [c.leg, ...(c.transfer ? [c.transfer.leg] : [])];
     this.call = { phase: 'idle' };
     this.codes.clearEntry();
@@ -269,6 +274,7 @@ export class Door {
       ...(c.phase === 'calling' && c.confirming ? [{ type: 'cancel-timer', name: 'confirm' } as const] : []),
       ...(c.phase === 'active' && c.closing ? [{ type: 'cancel-timer', name: 'after-open' } as const] : []),
       ...legs.map((l): DoorAction => ({ type: 'hangup-leg', leg: l.id, reason })),
+      ended,
     ];
   }
 
@@ -424,10 +430,10 @@ export class Door {
       return [log('info', 'call.not-confirmed', { peer: c.confirming.target }), ...this.nextStage(c, 'no key pressed (voicemail?)', now)];
     }
     if (name === 'max-duration' && c.phase === 'active') {
-      return [log('info', 'call.max-duration', { afterS: secs(this.settings.maxDurationMs) }), ...this.hangup('maximum call duration reached')];
+      return [log('info', 'call.max-duration', { afterS: secs(this.settings.maxDurationMs) }), ...this.hangup('maximum call duration reached', now)];
     }
     if (name === 'after-open' && c.phase === 'active' && c.closing) {
-      return [log('info', 'call.end-after-open', { afterS: secs(this.settings.endAfterOpenMs ?? 0) }), ...this.hangup('door opened')];
+      return [log('info', 'call.end-after-open', { afterS: secs(this.settings.endAfterOpenMs ?? 0) }), ...this.hangup('door opened', now)];
     }
     if (name === 'warning' && c.phase === 'active' && this.warnBefore() > 0) {
       return [{ type: 'warn-ending', inMs: this.warnBefore() }, log('info', 'call.ending-soon', { inS: secs(this.warnBefore()) })];
