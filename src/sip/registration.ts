@@ -1,7 +1,8 @@
 // Registration with the household's SIP server (RFC 3261 §10): register,
 // answer digest challenges, refresh well before the granted expiry, honour
 // 423 Min-Expires, back off after failures, and unregister on stop.
-import type { SipResponse } from './message.ts';
+import type { NameAddr, SipResponse } from './message.ts';
+import { learnedAddress } from './nat-learn.ts';
 import type { TimerHandle } from './clock.ts';
 import { newCallId, newTag } from './ids.ts';
 import type { ClientOutcome } from './transaction.ts';
@@ -50,6 +51,10 @@ export class Registration {
   private failures = 0;
   private authTries = 0;
   private intervalTries = 0;
+  /** Times the public address changed; a bound against a NAT that answers differently each time. */
+  private natMoves = 0;
+  /** Bindings to remove with the next REGISTER (a Contact the NAT made useless). */
+  private dropContacts: NameAddr[] = [];
   private lastError?: string;
   private granted?: number;
   private expiresAtMs?: number;
@@ -134,7 +139,7 @@ export class Registration {
       to: { uri: aor, params: {} },
       callId: this.callId,
       cseq: ++this.cseq,
-      contact: [ua.contact()],
+      contact: expires === 0 ? [ua.contact()] : [ua.contact(), ...this.dropContacts],
       expires,
       other: { allow: [ALLOWED_METHODS.join(', ')] },
     });
@@ -208,6 +213,9 @@ export class Registration {
   }
 
   private registered(res: SipResponse): void {
+    if (this.followNat(res)) return;
+    this.natMoves = 0;
+    this.dropContacts = [];
     const granted = this.grantedExpiry(res);
     const wasRegistered = this.state === 'registered';
     this.failures = 0;
@@ -222,6 +230,21 @@ export class Registration {
     if (wasRegistered) this.opts.log.debug('registration.refreshed', { expires: granted });
     else this.opts.log.info('registered', { expires: granted, aor: `sip:${this.ua.identity.user}@${this.ua.identity.domain}` });
     this.setState('registered');
+  }
+
+  // Over UDP behind a NAT, the Contact we registered is unreachable from the
+  // server: register again at once with the address it saw, and drop the
+  // old binding in the same request (RFC 3261 §10.2.2, expires=0).
+  private followNat(res: SipResponse): boolean {
+    if (this.ua.identity.protocol !== 'UDP') return false;
+    const seen = learnedAddress(res, this.ua.publicAddress ?? this.ua.transport.local('UDP'));
+    if (!seen || ++this.natMoves > 3) return false;
+    const old = this.ua.contact();
+    this.ua.publicAddress = seen;
+    this.opts.log.info('registration.public-address', { address: seen.address, port: seen.port });
+    this.dropContacts = [{ ...old, params: { ...old.params, expires: '0' } }];
+    this.send(this.expires);
+    return true;
   }
 
   private fail(reason: string, policy: BackoffPolicy, delayOverride?: number): void {

@@ -111,10 +111,16 @@ export class UserAgent {
     return out;
   }
 
+  /**
+   * Our address as the registrar sees it, when a NAT sits in between (learned
+   * from its responses, RFC 3581); used in Contact instead of the local one.
+   */
+  publicAddress?: { address: string; port: number };
+
   /** Our Contact: where this UA receives requests, on the transport it uses. */
   contact(): NameAddr {
     const p = this.identity.protocol;
-    const { address, port } = this.transport.local(p);
+    const { address, port } = this.publicAddress ?? this.transport.local(p);
     const host = address.includes(':') ? `[${address}]` : address;
     const tp = p === 'UDP' ? '' : `;transport=${p.toLowerCase()}`;
     return { uri: `sip:${this.identity.user}@${host}:${port}${tp}`, params: {} };
