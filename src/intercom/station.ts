@@ -25,6 +25,7 @@ import { UserAgent } from '../sip/user-agent.ts';
 import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
 import type { CommandResult, StationControl, StationStatus } from './station-api.ts';
 import { targetUri } from './targets.ts';
+import { openDoorHardware } from '../io/door-hardware.ts';
 import { toneCommands } from './tone-policy.ts';
 import { loadCueSounds } from './tones.ts';
 import { codeLockout, doorCodes } from './door-settings.ts';
@@ -150,9 +151,13 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   });
   // Owns the speaker whenever no call's media does.
   const player = new TonePlayer({ sink: audio.sink, format: FORMAT, ptimeMs: PTIME_MS, log });
-  if (config.door.relay) {
-    log.warn('door.relay-unsupported', { reason: 'GPIO outputs are not driven by this version; openings are logged and counted only' });
-  }
+  // Outputs are claimed inactive here, before anything can ring or open. A press
+  // that settles before the door exists is dropped (feedHardware is set below).
+  let feedHardware: (ev: DoorEvent) => void = () => {};
+  const hw = await openDoorHardware(config, log, {
+    press: (button) => feedHardware({ type: 'press', button }),
+    exit: () => feedHardware({ type: 'open', by: 'exit-button' }),
+  });
 
   // Rebuilt from a new config on a reload (reload.ts decides what may change in place).
   const doorSettings = (c: Config): DoorSettings => ({
@@ -187,6 +192,19 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     }
   };
 
+  feedHardware = (ev) => {
+    if (!stopping) feed(ev);
+  };
+  // LEDs and the amplifier follow the registration and the call; polled, as
+  // both change in several places and an extra look is only a comparison.
+  const showState = (): void => {
+    const call = door.snapshot().call;
+    hw.indicate(!registration.status.registered ? 'error' : call === null ? 'idle' : call.state === 'active' ? 'in_call' : 'calling');
+    hw.amplifier(call?.state === 'active');
+  };
+  const indicator = setInterval(showState, 100);
+  indicator.unref();
+
   function run(actions: DoorAction[]): void {
     for (const a of actions) {
       switch (a.type) {
@@ -220,7 +238,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
           doorTimers.delete(a.name);
           break;
         case 'relay':
-          log.debug('door.relay', { energised: a.energised });
+          hw.setRelay(a.energised);
           break;
       }
     }
@@ -470,6 +488,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
           ...(media?.codec !== undefined ? { codec: media.codec } : {}),
         },
         door: snap.door,
+        hardware: hw.snapshot(),
         audio: { input: audio.source.stats(), output: audio.sink.stats() },
       };
     },
@@ -505,6 +524,9 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       serverLink.stop();
       await registration.stop();
       for (const t of doorTimers.values()) clearTimeout(t);
+      clearInterval(indicator);
+      // The opener is de-energised and every line released, whatever state the door was in.
+      await hw.close();
       releaseMedia();
       player.close();
       sipUa.close();

@@ -51,6 +51,7 @@ export function chardevBackend(port: KernelPort, name = 'chardev'): GpioBackend 
   const watched = new Map<number, Watched>();
   const owned = new Set<number>();
   const retiring = new Set<number>();
+  const outputs = new Set<GpioOutput>();
   let pumping: Promise<void> | undefined;
   let closed = false;
 
@@ -206,7 +207,7 @@ export function chardevBackend(port: KernelPort, name = 'chardev'): GpioBackend 
       const { fd } = request(spec, LineFlag.OUTPUT, false);
       owned.add(fd);
       let current = false;
-      return {
+      const output: GpioOutput = {
         set(active) {
           if (!owned.has(fd)) return;
           port.ioctl(fd, GPIO_V2_LINE_SET_VALUES_IOCTL, encodeLineValues(active));
@@ -219,15 +220,25 @@ export function chardevBackend(port: KernelPort, name = 'chardev'): GpioBackend 
             port.ioctl(fd, GPIO_V2_LINE_SET_VALUES_IOCTL, encodeLineValues(false));
           } finally {
             current = false;
+            outputs.delete(output);
             release(fd);
           }
         },
       };
+      outputs.add(output);
+      return output;
     },
     async close() {
       closed = true;
       port.interrupt();
       await pumping;
+      for (const o of [...outputs]) {
+        try {
+          o.close();
+        } catch {
+          // released below all the same
+        }
+      }
       for (const fd of [...owned]) release(fd);
       for (const c of chips.values()) port.close(c.fd);
       chips.clear();
