@@ -221,10 +221,7 @@ export class PortAudioBackend implements AudioBackend {
             // One codec frame per callback. Left to PortAudio (0), ALSA's pulse plugin ran
             // large periods that starved naudiodon's 2-chunk queue: an underflow, then a 2 s
             // restart of the stream with every frame in between dropped.
-            // Capture is left to PortAudio: with a fixed size, each open/close of a capture stream
-            // leaked ~2 MB of native memory in naudiodon (test/e2e/audio-churn.test.ts), and the
-            // capture queue (16 chunks) is deep enough for any period ALSA picks.
-            framesPerBuffer: direction === 'capture' ? 0 : deviceFrame,
+            framesPerBuffer: deviceFrame,
             // One codec frame per chunk: the default 16384 bytes would deliver audio in 1 s lumps.
             highwaterMark: frameBytes,
             closeOnError: false,
