@@ -1,5 +1,6 @@
 // The human-readable form of `intercom status` (the --json form is the raw object).
 import type { StationStatus } from '../intercom/station-api.ts';
+import { describeEntry } from '../intercom/event-log.ts';
 
 /** A few lines describing registration, call and door state. */
 export function describeStatus(s: StationStatus): string[] {
@@ -11,5 +12,6 @@ export function describeStatus(s: StationStatus): string[] {
   const call = s.call ? `${s.call.state} with ${s.call.peer} since ${s.call.since}${codec}` : 'none';
   const times = s.door.opened === 1 ? 'once' : `${s.door.opened} times`;
   const door = `${s.door.open ? 'open' : 'closed'}, opened ${times} since start`;
-  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`];
+  const recent = (s.events ?? []).slice(-20).map((e) => `  ${describeEntry(e)}`);
+  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`, ...(recent.length ? ['recent:', ...recent] : [])];
 }

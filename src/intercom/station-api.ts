@@ -1,6 +1,8 @@
 // What the outside interface (CLI, control socket, later MQTT) may ask of a running door station.
 import type { HardwareSnapshot } from '../io/door-hardware.ts';
 
+import type { DoorLogEntry } from './event-log.ts';
+
 export type CallState = 'calling' | 'ringing' | 'active';
 
 export interface StationStatus {
@@ -10,6 +12,8 @@ export interface StationStatus {
   /** `codec`: what the answered call negotiated (e.g. "G722"), once media runs. */
   call: null | { state: CallState; peer: string; since: string; codec?: string };
   door: { open: boolean; opened: number };
+  /** Recent presses, calls, door openings and refused attempts, oldest first. */
+  events?: DoorLogEntry[];
   /** GPIO backend and the live state of every configured input and output. */
   hardware?: HardwareSnapshot;
   /** What the sound card survived since start: frames made up (underruns), dropped (overruns), stream errors. */

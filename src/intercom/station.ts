@@ -32,6 +32,7 @@ import { codeLockout, doorCodes } from './door-settings.ts';
 import { dtmfFromInfo } from './dtmf-info.ts';
 import { callPolicy, doorButtons } from './door-settings.ts';
 import { incomingGate, loadAnnouncement } from './incoming-calls.ts';
+import { DoorEventLog } from './event-log.ts';
 import { IncomingCall } from '../sip/incoming-call.ts';
 import type { SipRequest } from '../sip/message.ts';
 import type { ServerTransaction } from '../sip/transaction.ts';
@@ -173,6 +174,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const door = new Door(doorSettings(config));
 
   const doorTimers = new Map<TimerName, NodeJS.Timeout>();
+  /** Presses, calls, openings and refusals, for status. */
+  const history = new DoorEventLog();
   const legs = new Map<number, Leg>();
   let media: CallMedia | undefined;
   let mediaOpening: Promise<CallMedia | undefined> | undefined;
@@ -210,6 +213,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       switch (a.type) {
         case 'log':
           log[a.level](a.event, a.fields);
+          history.fromLog(a.event, a.fields, new Date());
           break;
         case 'dial':
           void dial(a.leg, a.target);
@@ -407,6 +411,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     log,
     registrar: () => sipUa.identity.outboundProxy?.address,
     onAllowed: (req, tx, caller) => void takeIncoming(req, tx, caller),
+    onRefused: (_from, source, reason) => history.refused(source, reason, new Date()),
   });
 
   async function takeIncoming(req: SipRequest, tx: ServerTransaction, caller: string): Promise<void> {
@@ -488,6 +493,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
           ...(media?.codec !== undefined ? { codec: media.codec } : {}),
         },
         door: snap.door,
+        events: history.recent(),
         hardware: hw.snapshot(),
         audio: { input: audio.source.stats(), output: audio.sink.stats() },
       };

@@ -75,4 +75,17 @@ describe('door opening by DTMF', { timeout: 90_000 }, () => {
     assert.equal((await door.status()).door.opened, 1, 'the right code did not open the door during the lock-out');
     await hangup();
   });
+
+  it('status shows the history: presses, who answered and how long, openings by which code, wrong codes', async () => {
+    const st = (await door.status()) as Awaited<ReturnType<IntercomInstance['status']>> & { events?: { kind: string; [k: string]: unknown }[] };
+    const kinds = (st.events ?? []).map((e) => e.kind);
+    for (const k of ['press', 'answered', 'door-opened', 'code-wrong', 'code-lockout', 'call-ended']) assert.ok(kinds.includes(k), `${k} in ${kinds.join(',')}`);
+    assert.equal(st.events?.find((e) => e.kind === 'door-opened')?.['by'], 'dtmf:codes[0]');
+    assert.ok(st.events?.some((e) => e.kind === 'call-ended' && e['answered'] === true && typeof e['durationS'] === 'number'));
+    const text = await door.cli('status');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /recent:\n/);
+    assert.match(text.stdout, / door-opened by=dtmf:codes\[0\]/);
+    assert.doesNotMatch(JSON.stringify(st) + text.stdout, /7394/);
+  });
 });
