@@ -14,7 +14,8 @@ set -euo pipefail
 # nftables, iproute2: packet loss between network namespaces for the jitter-buffer test.
 # libspeexdsp1: echo cancellation and noise suppression (loaded through koffi; no -dev needed).
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
-  pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1)
+  pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1
+  kamailio-tls-modules openssl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
