@@ -7,6 +7,13 @@
 // validation follows RFC 3550 §A.1: small backwards steps are misordering,
 // a large jump either way is taken as a restart only when the next packet
 // confirms it.
+//
+// Adaptive mode follows the stream's measured arrival jitter (delay-estimator.ts):
+// the target rises at once to cover it, by holding playout at the next gap
+// (the missing packet then still has a chance), and sinks one packet at a time
+// after calm stretches. Bounded by the configured base and maximum.
+
+import { DelayEstimator } from './delay-estimator.ts';
 
 export interface JitterBufferOptions {
   /** RTP clock rate of the stream, Hz. */
@@ -17,7 +24,7 @@ export interface JitterBufferOptions {
   targetDelayMs?: number;
   /** Beyond this depth the oldest packets are discarded (default 300). */
   maxDelayMs?: number;
-  /** Grow the target after underruns and shrink it after calm periods (default false). */
+  /** Follow measured arrival jitter (packets need arrivalMs) and underruns; shrink after calm periods (default false). */
   adaptive?: boolean;
   /** Upper bound for the adaptive target (default 200). */
   maxAdaptiveDelayMs?: number;
@@ -30,6 +37,8 @@ export interface JitterPacket {
   ssrc: number;
   /** Audio payload, or null for a packet that takes a sequence slot but carries no audio (e.g. a telephone-event). */
   payload: Buffer | null;
+  /** When it arrived (monotonic ms); feeds the adaptive target. */
+  arrivalMs?: number;
 }
 
 export type PushResult = 'buffered' | 'duplicate' | 'late' | 'reset' | 'probation' | 'dropped';
@@ -60,6 +69,8 @@ export interface JitterCounters {
   dropped: number;
   /** Restarts on a new SSRC or a confirmed sequence jump. */
   resets: number;
+  /** Pops held back at a gap (and concealed) so the buffer could grow to a raised adaptive target. */
+  stretched: number;
 }
 
 const MAX_DROPOUT = 3000;
@@ -67,7 +78,7 @@ const MAX_MISORDER = 100;
 const RING = 256;
 /** Pops per window over which the minimum depth is watched before draining surplus. */
 const DRAIN_WINDOW = 25;
-/** Underrun-free pops after which the adaptive target shrinks by one frame. */
+/** Underrun-free pops after which the adaptive target shrinks by one frame (toward the measured need). */
 const CALM_POPS = 500;
 
 interface Slot {
@@ -83,6 +94,9 @@ export class JitterBuffer {
   private readonly adaptive: boolean;
   private readonly maxAdaptiveMs: number;
   private targetMs: number;
+  /** What the measured jitter calls for; the adaptive target never shrinks below it. */
+  private neededMs: number;
+  private readonly estimator: DelayEstimator | undefined;
   private packetTicks: number;
 
   private ssrc: number | undefined;
@@ -113,6 +127,7 @@ export class JitterBuffer {
     underruns: 0,
     dropped: 0,
     resets: 0,
+    stretched: 0,
   };
 
   constructor(opts: JitterBufferOptions) {
@@ -123,6 +138,8 @@ export class JitterBuffer {
     this.maxDelayMs = Math.max(opts.maxDelayMs ?? 300, this.baseTargetMs);
     this.adaptive = opts.adaptive ?? false;
     this.maxAdaptiveMs = Math.max(opts.maxAdaptiveDelayMs ?? 200, this.baseTargetMs);
+    this.neededMs = this.baseTargetMs;
+    this.estimator = this.adaptive ? new DelayEstimator({ clockRate: opts.clockRate }) : undefined;
   }
 
   /** Current target delay in milliseconds. */
@@ -151,16 +168,32 @@ export class JitterBuffer {
   /** Takes in one received packet and says what became of it. */
   push(p: JitterPacket): PushResult {
     this.counters.received++;
+    let result: PushResult;
     if (this.state === 'idle') {
       this.restart(p);
-      return 'buffered';
-    }
-    if (p.ssrc !== this.ssrc) {
+      result = 'buffered';
+    } else if (p.ssrc !== this.ssrc) {
       this.counters.resets++;
       this.restart(p);
-      return 'reset';
+      result = 'reset';
+    } else {
+      result = this.accept(p);
     }
-    return this.accept(p);
+    if (result !== 'duplicate' && result !== 'probation') this.noteArrival(p);
+    return result;
+  }
+
+  /** Adaptive mode: measures the jitter and raises the target at once when it needs more. */
+  private noteArrival(p: JitterPacket): void {
+    if (!this.estimator || p.arrivalMs === undefined || p.payload === null) return;
+    this.estimator.observe(p.arrivalMs, p.timestamp);
+    const spread = this.estimator.spreadMs();
+    if (spread === undefined) return;
+    const packet = this.packetMs();
+    // One packet on top of the spread: the buffer is emptied a packet at a time.
+    const needed = Math.ceil((spread + packet) / packet) * packet;
+    this.neededMs = Math.min(Math.max(needed, this.baseTargetMs), this.maxAdaptiveMs);
+    if (this.neededMs > this.targetMs) this.targetMs = this.neededMs;
   }
 
   /** Files a packet of the current stream into its slot. */
@@ -213,6 +246,13 @@ export class JitterBuffer {
       if (this.adaptive) this.targetMs = Math.min(this.targetMs + this.packetMs(), this.maxAdaptiveMs);
       return { kind: 'empty' };
     }
+    if (this.adaptive && !this.slots.has(this.nextSeq) && this.depthTicks() + this.packetTicks <= this.msToTicks(this.targetMs)) {
+      // A gap while short of a raised target: wait one packet instead of declaring
+      // it lost. The delay grows toward the target, and a late packet still plays.
+      this.counters.stretched++;
+      this.counters.concealed++;
+      return { kind: 'empty' };
+    }
     this.drainSurplus();
     return this.take();
   }
@@ -250,7 +290,7 @@ export class JitterBuffer {
     this.calmPops++;
     if (this.adaptive && this.calmPops >= CALM_POPS) {
       this.calmPops = 0;
-      this.targetMs = Math.max(this.targetMs - this.packetMs(), this.baseTargetMs);
+      this.targetMs = Math.max(this.targetMs - this.packetMs(), this.neededMs);
     }
     if (++this.windowPops < DRAIN_WINDOW) return;
     const surplus = this.windowMinDepth - this.msToTicks(this.targetMs) - this.packetTicks;
@@ -291,6 +331,8 @@ export class JitterBuffer {
   }
 
   private restart(p: JitterPacket): void {
+    this.estimator?.reset();
+    this.neededMs = this.baseTargetMs;
     this.slots.clear();
     this.probe = undefined;
     this.started = false;

@@ -94,6 +94,8 @@ export interface RtpSessionStats {
   reordered: number;
   /** Frames played from concealment instead of received audio. */
   concealed: number;
+  /** The jitter buffer's current target delay, ms (adaptive: follows the measured jitter). */
+  jitterTargetMs: number;
   /** Datagrams ignored: not RTP, wrong payload type, or from a foreign address. */
   ignored: number;
   digitsReceived: number;
@@ -154,7 +156,8 @@ export class RtpSession {
     if (opts.initialSequence !== undefined) senderOpts.initialSequence = opts.initialSequence;
     if (opts.initialTimestamp !== undefined) senderOpts.initialTimestamp = opts.initialTimestamp;
     this.sender = new RtpSender(senderOpts);
-    this.jitter = new JitterBuffer({ frameMs: this.ptimeMs, ...opts.jitter, clockRate: opts.codec.clockRate });
+    // Adaptive unless told otherwise: a door's callers are on Wi-Fi and mobile networks.
+    this.jitter = new JitterBuffer({ frameMs: this.ptimeMs, adaptive: true, ...opts.jitter, clockRate: opts.codec.clockRate });
     this.plc = new Concealer({ sampleRate: opts.codec.sampleRate, historyMs: this.ptimeMs });
   }
 
@@ -265,6 +268,7 @@ export class RtpSession {
       timestamp: packet.timestamp,
       ssrc: packet.ssrc,
       payload: isAudio ? packet.payload : null,
+      ...(arrivalMs !== undefined && isAudio ? { arrivalMs } : {}),
     });
 
     const result: ReceiveResult = { kind: isAudio ? 'audio' : 'dtmf', digits: [] };
@@ -359,6 +363,7 @@ export class RtpSession {
       duplicates: jb.duplicates,
       reordered: jb.reordered,
       concealed: this.concealedFrames,
+      jitterTargetMs: this.jitter.targetDelayMs,
       ignored: this.ignored,
       digitsReceived: this.digitsReceived,
       sourceMoves: this.sourceMoves,
