@@ -23,6 +23,8 @@ export interface KamailioOptions {
   minExpires?: number;
   /** Kamailio log level: 2 info (default), 3 debug. */
   debugLevel?: number;
+  /** Also serve SIP over TLS with this certificate and key (PEM files); port default a free one. */
+  tls?: { certFile: string; keyFile: string; port?: number };
 }
 
 export interface Kamailio {
@@ -32,6 +34,8 @@ export interface Kamailio {
   readonly domain: string;
   /** "address:port", as the product's sip.server expects it. */
   readonly hostport: string;
+  /** The TLS port, when started with `tls`. */
+  readonly tlsPort?: number;
   /** sip:user@address:port */
   uri(user: string): string;
   /** Contact URIs currently registered for a user (empty when none). */
@@ -78,6 +82,8 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
   ];
   if (opts.algorithm === 'SHA-256') defines.push('AUTH_SHA256');
   if (opts.rejectBadPasswordWith403) defines.push('BAD_PASSWORD_403');
+  const tlsPort = opts.tls ? (opts.tls.port ?? (await freePort(address))) : undefined;
+  if (opts.tls) defines.push('WITH_TLS', `TLS_PORT=${tlsPort}`, `TLS_CERT="${opts.tls.certFile}"`, `TLS_KEY="${opts.tls.keyFile}"`);
 
   const args = [
     '-f', KAMAILIO_CFG,
@@ -101,6 +107,7 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
     await proc.stop(300);
     temp.remove();
     if (ownPort) releasePort(port);
+    if (tlsPort !== undefined && opts.tls?.port === undefined) releasePort(tlsPort);
   };
 
   const rpc = async (...rpcArgs: string[]): Promise<string> => {
@@ -133,6 +140,7 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
     port,
     domain: address,
     hostport: `${address}:${port}`,
+    ...(tlsPort !== undefined ? { tlsPort } : {}),
     uri: (user) => `sip:${user}@${address}:${port}`,
     async contacts(user: string): Promise<string[]> {
       let text: string;
