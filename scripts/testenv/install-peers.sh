@@ -13,9 +13,10 @@ set -euo pipefail
 # portaudio19-dev: naudiodon built against the system PortAudio, as on arm64/armhf.
 # nftables, iproute2: packet loss between network namespaces for the jitter-buffer test.
 # libspeexdsp1: echo cancellation and noise suppression (loaded through koffi; no -dev needed).
+# socat: pty pairs stand in for serial card readers and keypads.
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
   pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1
-  kamailio-tls-modules openssl)
+  kamailio-tls-modules openssl socat)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -11,6 +11,7 @@ import { parseHostPort, parseListen, isHostName } from './address.ts';
 import { tonesSection, type TonesConfig } from './tones-schema.ts';
 import { voiceKeys, type VoiceKeys } from './voice-schema.ts';
 import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, type OutputLine } from './hardware-schema.ts';
+import { accessSection, readersSection, type AccessConfig, type SerialReaderConfig } from './serial-schema.ts';
 import { trivialCodeReason } from './door-codes.ts';
 
 /** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
@@ -136,6 +137,10 @@ export interface Config {
   tones: TonesConfig;
   /** GPIO backend, debounce, LEDs and amplifier (see hardware-schema.ts). */
   gpio: GpioConfig;
+  /** Card readers and keypads on serial ports (see serial-schema.ts). */
+  readers: SerialReaderConfig[];
+  /** Hashed cards and PINs that open the door. */
+  access: AccessConfig;
   mqtt?: {
     /** mqtt:// or mqtts:// broker URL (may carry credentials). */
     url: string;
@@ -438,6 +443,8 @@ export function createConfigSchema(readSecret: SecretReader) {
     log: section(logSection().prefault({})),
     tones: section(tonesSection().prefault({})),
     gpio: section(gpioSection().prefault({})),
+    readers: section(readersSection()),
+    access: section(accessSection().prefault({})),
     mqtt: section(mqttSection().optional()),
   });
 }

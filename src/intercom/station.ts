@@ -158,6 +158,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const hw = await openDoorHardware(config, log, {
     press: (button) => feedHardware({ type: 'press', button }),
     exit: () => feedHardware({ type: 'open', by: 'exit-button' }),
+    open: (by) => feedHardware({ type: 'open', by }),
   });
 
   // Rebuilt from a new config on a reload (reload.ts decides what may change in place).

@@ -1,8 +1,9 @@
-// The one owner of the door's GPIO lines: buttons, exit button and door
-// contact in; opener relay, status LEDs and amplifier enable out. It claims
-// the outputs first and inactive (the opener is de-energised before anything
-// else happens), debounces the inputs and turns them into door events, and
-// drives every output inactive on close and on any process exit it sees.
+// The one owner of the door's peripherals: buttons, exit button and door
+// contact in; opener relay, status LEDs and amplifier enable out; card readers
+// and keypads (readers.ts) on serial ports. It claims the outputs first and
+// inactive (the opener is de-energised before anything else happens),
+// debounces the inputs and turns them into door events, and drives every
+// output inactive on close and on any process exit it sees.
 // A line that cannot be claimed is one error line naming its key; the rest of
 // the door keeps working.
 import type { Config } from '../config/schema.ts';
@@ -12,6 +13,7 @@ import { realTimers, type Timers } from '../sip/clock.ts';
 import { Debouncer } from './debounce.ts';
 import { GpioError, type GpioBackend, type GpioInput, type GpioOutput } from './gpio.ts';
 import { openGpioBackend } from './gpio-registry.ts';
+import { openReaders, type ReaderState } from './readers.ts';
 
 /** What the station is told about the inputs. */
 export interface HardwareEvents {
@@ -19,6 +21,8 @@ export interface HardwareEvents {
   press(button: string): void;
   /** A debounced press of the exit button. */
   exit(): void;
+  /** An accepted card or keypad PIN ("card:front", "keypad:gate"). */
+  open(by: string): void;
 }
 
 /** Which status LED is lit. */
@@ -40,6 +44,7 @@ export interface HardwareSnapshot {
   door_contact?: 'closed' | 'open' | 'unknown';
   inputs: LineState[];
   outputs: LineState[];
+  readers: ReaderState[];
 }
 
 export interface DoorHardware {
@@ -171,6 +176,8 @@ export async function openDoorHardware(
   const contact = contactState();
   if (contact) log.info('door.contact', { state: contact });
 
+  const readers = openReaders(config.readers, config.access, log, (by) => events.open(by));
+
   const out = (key: string): ClaimedOutput | undefined => outputs.find((o) => o.key === key);
   const drive = (o: ClaimedOutput | undefined, on: boolean): void => {
     if (!o?.output || o.output.get() === on) return;
@@ -239,6 +246,7 @@ export async function openDoorHardware(
           ...(o.output ? { active: o.output.get() } : {}),
           ...(o.error ? { error: o.error } : {}),
         })),
+        readers: readers.snapshot(),
       };
     },
     async close() {
@@ -253,6 +261,7 @@ export async function openDoorHardware(
         }
       }
       for (const i of inputs) i.input?.close();
+      await readers.close();
       await backend?.close();
       process.off('exit', onExit);
       if (outputs.some((o) => o.key === 'door.relay' && o.output)) log.info('door.relay', { energised: false, reason: 'stopping' });

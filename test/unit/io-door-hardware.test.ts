@@ -35,7 +35,7 @@ describe('door hardware', () => {
     const t = new ManualTimers();
     const presses: string[] = [];
     const { log } = logger();
-    const hw = await openDoorHardware(config({}), log, { press: (b) => presses.push(b), exit: () => {} }, { timers: t, backend: chardevBackend(k) });
+    const hw = await openDoorHardware(config({}), log, { press: (b) => presses.push(b), exit: () => {}, open: () => {} }, { timers: t, backend: chardevBackend(k) });
     for (const level of [false, true, false, true, false]) {
       k.drive('gpiochip0', 17, level);
       await settle();
@@ -64,7 +64,7 @@ describe('door hardware', () => {
       door: { relay: { chip: 'gpiochip0', line: 27, active_low: true } },
       gpio: { leds: { error: { chip: 'gpiochip0', line: 5 }, idle: { chip: 'gpiochip0', line: 6 } }, amplifier: { chip: 'gpiochip0', line: 12 } },
     });
-    const hw = await openDoorHardware(cfg, log, { press: () => {}, exit: () => {} }, { timers: new ManualTimers(), backend: chardevBackend(k) });
+    const hw = await openDoorHardware(cfg, log, { press: () => {}, exit: () => {}, open: () => {} }, { timers: new ManualTimers(), backend: chardevBackend(k) });
     assert.equal(k.level('gpiochip0', 27), true, 'inactive (high, active-low) from the start');
     hw.setRelay(true);
     assert.equal(k.level('gpiochip0', 27), false);
@@ -91,7 +91,7 @@ describe('door hardware', () => {
     const hw = await openDoorHardware(
       config({ door: { relay: { chip: 'gpiochip9', line: 1 } } }),
       log,
-      { press: (b) => presses.push(b), exit: () => {} },
+      { press: (b) => presses.push(b), exit: () => {}, open: () => {} },
       { timers: t, backend: chardevBackend(k) },
     );
     const errors = lines.filter((l) => /level=error/.test(l));
@@ -109,7 +109,7 @@ describe('door hardware', () => {
 
   it('no GPIO on the machine is one error line, not a crash', async () => {
     const { log, lines } = logger();
-    const hw = await openDoorHardware(config({ gpio: { backend: 'fake' } }), log, { press: () => {}, exit: () => {} });
+    const hw = await openDoorHardware(config({ gpio: { backend: 'fake' } }), log, { press: () => {}, exit: () => {}, open: () => {} });
     assert.match(lines.join(''), /event=gpio\.unavailable key=gpio\.backend reason="gpio\.fake_dir: required with gpio\.backend: fake"/);
     assert.equal(hw.snapshot().backend, null);
     await hw.close();
