@@ -550,7 +550,10 @@ function assertOnlyParseErrors(buf: Buffer): number {
 }
 
 const SEEDS = [...RFC4475.map((r) => bytes('rfc4475', r.file!)), ...REAL.map((r) => bytes('real', r.file!))];
-const MAX_MS = 100;
+// A hang guard, not a speed test: a parse is linear and takes well under a
+// millisecond; only super-linear (backtracking) behaviour could reach this,
+// however loaded the machine. Speed itself is for benchmarks.
+const MAX_MS = 2000;
 
 describe('fuzzing parseMessage', () => {
   it('random bytes never throw anything but SipParseError', () => {
@@ -665,6 +668,6 @@ describe('PROTOS c07-sip suite', () => {
       worst = Math.max(worst, performance.now() - t0);
     }
     assert.ok(rejected > 0);
-    assert.ok(worst < 250, `slowest case took ${worst.toFixed(1)} ms`);
+    assert.ok(worst < MAX_MS, `slowest case took ${worst.toFixed(1)} ms`);
   });
 });
