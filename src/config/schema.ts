@@ -11,7 +11,6 @@ import { parseHostPort, parseListen, isHostName } from './address.ts';
 import { tonesSection, type TonesConfig } from './tones-schema.ts';
 import { voiceKeys, type VoiceKeys } from './voice-schema.ts';
 import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, type OutputLine } from './hardware-schema.ts';
-import { accessSection, readersSection, type AccessConfig, type SerialReaderConfig } from './serial-schema.ts';
 import { trivialCodeReason } from './door-codes.ts';
 
 /** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
@@ -82,6 +81,10 @@ export interface Config {
     expires: number;
     /** User-Agent header; absent means none is sent (no version banner for scanners). */
     user_agent?: string;
+    /** PEM file of the CA (or the server's own certificate) to trust for sip.transport tls, instead of the system's CAs. */
+    tls_ca?: string;
+    /** PEM file of the CA (or the server's own certificate) to trust for sip.transport tls, instead of the system's CAs. */
+    tls_ca?: string;
   };
   buttons: ButtonConfig[];
   /** Devices and codecs, plus echo cancellation, noise suppression and gains (voice-schema.ts). */
@@ -137,10 +140,6 @@ export interface Config {
   tones: TonesConfig;
   /** GPIO backend, debounce, LEDs and amplifier (see hardware-schema.ts). */
   gpio: GpioConfig;
-  /** Card readers and keypads on serial ports (see serial-schema.ts). */
-  readers: SerialReaderConfig[];
-  /** Hashed cards and PINs that open the door. */
-  access: AccessConfig;
   mqtt?: {
     /** mqtt:// or mqtts:// broker URL (may carry credentials). */
     url: string;
@@ -253,6 +252,12 @@ function sipSection(readSecret: SecretReader) {
       display_name: headerText().default('Door'),
       expires: intBetween(60, 86400).default(600),
       user_agent: headerText().optional(),
+      tls_ca: text()
+        .refine((f) => f.startsWith('/'), { error: 'must be an absolute path to a PEM file' })
+        .optional(),
+      tls_ca: text()
+        .refine((f) => f.startsWith('/'), { error: 'must be an absolute path to a PEM file' })
+        .optional(),
     })
     .superRefine((v: unknown, ctx) => {
       if (!isRecord(v)) return;
@@ -443,8 +448,6 @@ export function createConfigSchema(readSecret: SecretReader) {
     log: section(logSection().prefault({})),
     tones: section(tonesSection().prefault({})),
     gpio: section(gpioSection().prefault({})),
-    readers: section(readersSection()),
-    access: section(accessSection().prefault({})),
     mqtt: section(mqttSection().optional()),
   });
 }

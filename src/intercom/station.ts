@@ -2,6 +2,7 @@
 // behaviour, audio devices and the control surface out. This is the one place
 // where the pure layers meet sockets, devices and time; "what happens when the
 // button is pressed" is in door.ts, and this file carries its actions out.
+import { readFileSync } from 'node:fs';
 import type { AudioFormat, AudioSink, AudioSource } from '../audio/device.ts';
 import { createVoiceProcessing } from '../audio/dsp/processing.ts';
 import { openAudioSink, openAudioSource } from '../audio/registry.ts';
@@ -57,6 +58,14 @@ export interface Station extends StationControl {
 /** Thrown when the station cannot start; the message is one line for the user. */
 export class StationStartError extends Error {}
 
+function readTlsCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new StationStartError(`sip.tls_ca: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 async function openAudio(config: Config, log: Logger): Promise<{ source: AudioSource; sink: AudioSink }> {
   // A door without audio can still ring and open: a missing device is logged, not fatal.
   const fallback = async (key: string, e: unknown) => {
@@ -100,7 +109,7 @@ interface CallMedia {
 export async function startStation(config: Config, log: Logger): Promise<Station> {
   const sipCfg = config.sip;
   const protocol: Protocol = sipCfg.transport === 'tcp' ? 'TCP' : sipCfg.transport === 'tls' ? 'TLS' : 'UDP';
-  if (protocol === 'TLS') throw new StationStartError('sip.transport: tls is not supported yet; use udp or tcp');
+  const tlsCa = protocol === 'TLS' && sipCfg.tls_ca !== undefined ? readTlsCa(sipCfg.tls_ca) : undefined;
   // A name that does not resolve yet (DNS not up after a power cut) is no
   // reason to stay down: the server link keeps trying and registers once it does.
   const serverAddress = await systemResolve(sipCfg.server.host).catch(() => undefined);
@@ -114,6 +123,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     // The registrar is exempt from the per-source rate limit, wherever it moves.
     isTrusted: (source) => source.address === ua?.identity.outboundProxy?.address,
     tcp: protocol === 'TCP',
+    ...(protocol === 'TLS' ? { tls: { ...(tlsCa ? { ca: tlsCa } : {}), verifyName: sipCfg.server.host } } : {}),
     log,
     onMessage: (msg, source) => ua?.receive(msg, source),
     onConnectionClosed: (remote) => {

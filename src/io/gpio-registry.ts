@@ -37,7 +37,7 @@ export async function openGpioBackend(opts: GpioBackendOptions, log: Logger): Pr
     }
     case 'sysfs': {
       const { sysfsBackend } = await import('./sysfs-backend.ts');
-      return sysfsBackend(opts.sysfsRoot ?? '/sys/class/gpio', log);
+      return await sysfsBackend(opts.sysfsRoot ?? '/sys/class/gpio', log);
     }
     case 'fake': {
       if (!opts.fakeDir) throw new GpioError('gpio.fake_dir: required with gpio.backend: fake');

@@ -3,6 +3,7 @@
 // remote address. Messages are parsed here and handed to the SIP core.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import { serializeMessage, type SipMessage } from '../sip/message.ts';
 import type { Endpoint, Protocol, SipTransportPort } from '../sip/transport-port.ts';
 import { StreamFramer } from './stream-framer.ts';
@@ -26,6 +27,13 @@ export interface SipTransportOptions {
   /** Peers exempt from the limit (the registrar); default: the address in `server`. */
   isTrusted?: (source: Endpoint) => boolean;
   onMessage(msg: SipMessage, source: Endpoint): void;
+  /**
+   * SIP over TLS (RFC 3261 §26.3.1): outgoing connections only, the server's
+   * certificate always verified against `ca` (a pinned CA or the server's own
+   * certificate) or else the system's CAs, and matched to `verifyName`, the
+   * server's name or address as configured.
+   */
+  tls?: { ca?: Buffer; verifyName: string };
   /** A TCP connection closed (RFC 5626 §4.4: a dead flow to the registrar means registering again). */
   onConnectionClosed?(remote: Endpoint): void;
 }
@@ -164,7 +172,9 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
         }
       });
       sock.on('error', (err) => {
-        for (const p of this.pending.splice(0)) p.onError?.(err.message);
+        // A refused certificate must read as such in status and logs.
+        const reason = remote.protocol === 'TLS' ? `TLS: ${err.message}` : err.message;
+        for (const p of this.pending.splice(0)) p.onError?.(reason);
       });
       sock.on('close', () => {
         if (connections.get(key(remote)) === this) connections.delete(key(remote));
@@ -201,9 +211,25 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
   function tcpConnection(dest: Endpoint): Connection {
     const existing = connections.get(key(dest));
     if (existing && !existing.sock.destroyed) return existing;
-    const sock = net.connect({ host: dest.address, port: dest.port, ...(advertised && opts.host ? { localAddress: opts.host } : {}) });
-    const c = new Connection(sock, { protocol: 'TCP', address: dest.address, port: dest.port }, false);
-    sock.once('connect', () => c.flush());
+    const local = advertised && opts.host ? { localAddress: opts.host } : {};
+    let sock: net.Socket;
+    if (dest.protocol === 'TLS') {
+      const t = opts.tls!;
+      sock = tls.connect({
+        host: dest.address,
+        port: dest.port,
+        ...local,
+        ...(t.ca ? { ca: t.ca } : {}),
+        ...(net.isIP(t.verifyName) ? {} : { servername: t.verifyName }),
+        // We connect to the resolved address; the certificate must name what the user configured.
+        checkServerIdentity: (_host, cert) => tls.checkServerIdentity(t.verifyName, cert),
+        minVersion: 'TLSv1.2',
+      });
+    } else {
+      sock = net.connect({ host: dest.address, port: dest.port, ...local });
+    }
+    const c = new Connection(sock, { protocol: dest.protocol, address: dest.address, port: dest.port }, false);
+    sock.once(dest.protocol === 'TLS' ? 'secureConnect' : 'connect', () => c.flush());
     connections.set(key(dest), c);
     return c;
   }
@@ -223,7 +249,7 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
         udp.send(bytes, dest.port, dest.address, (err) => {
           if (err) onError?.(err.message);
         });
-      } else if (dest.protocol === 'TCP') {
+      } else if (dest.protocol === 'TCP' || (dest.protocol === 'TLS' && opts.tls)) {
         tcpConnection(dest).write(bytes, onError);
       } else {
         onError?.(`${dest.protocol} is not supported yet`);
