@@ -17,7 +17,7 @@ const PASSWORDS = { door: 'door-secret', '101': 'pw101', '102': 'pw102' };
 const TALK_MS = 1500;
 
 /** Presses, waits until the call is active with media, talks, hangs up; returns the status seen during the call. */
-async function callAndHangUp(door: IntercomInstance, phone: Baresip, button: string) {
+async function callAndHangUp(door: IntercomInstance, phone: Baresip, button: string, inCall?: () => Promise<void>) {
   const press = await door.cli('press', '--button', button);
   assert.equal(press.code, 0, press.stderr + press.stdout);
   await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
@@ -32,6 +32,7 @@ async function callAndHangUp(door: IntercomInstance, phone: Baresip, button: str
     { timeoutMs: 5000 },
   );
   const text = (await door.cli('status')).stdout;
+  await inCall?.();
   await new Promise((r) => setTimeout(r, TALK_MS));
   assert.equal((await door.cli('hangup')).code, 0);
   await phone.waitForEvent('CALL_CLOSED', 5000);
@@ -83,6 +84,7 @@ describe('wideband: G.722 when the phone has it, G.711 when it does not', { time
       // noise suppression would (rightly) fade a steady tone, and this test
       // measures what the codecs carry.
       audio: { input: `file:${doorSound}`, output: `file:${heard}`, echo_cancellation: 'off', noise_suppression: false },
+      door: { open_ms: 200, codes: ['7394'] },
     });
   }
 
@@ -91,7 +93,11 @@ describe('wideband: G.722 when the phone has it, G.711 when it does not', { time
     const door = await startDoor(heard);
     let during;
     try {
-      during = await callAndHangUp(door, wide, 'wide');
+      // RFC 4733 events ride on G.722's 8000 Hz RTP clock (RFC 4733 §2.1): keying the code opens the door.
+      during = await callAndHangUp(door, wide, 'wide', async () => {
+        for (const d of '7394') await wide.sendDtmf(d);
+        await waitUntil('door opened by DTMF', async () => (await door.status()).door.opened === 1, { timeoutMs: 10_000 });
+      });
     } finally {
       assert.equal(await door.terminate(), 0);
     }
