@@ -11,6 +11,7 @@ import { parseHostPort, parseListen, isHostName } from './address.ts';
 import { tonesSection, type TonesConfig } from './tones-schema.ts';
 import { voiceKeys, type VoiceKeys } from './voice-schema.ts';
 import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, type OutputLine } from './hardware-schema.ts';
+import { accessSection, readersSection, type AccessConfig, type SerialReaderConfig } from './serial-schema.ts';
 import { trivialCodeReason } from './door-codes.ts';
 
 /** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
@@ -83,8 +84,6 @@ export interface Config {
     user_agent?: string;
     /** PEM file of the CA (or the server's own certificate) to trust for sip.transport tls, instead of the system's CAs. */
     tls_ca?: string;
-    /** PEM file of the CA (or the server's own certificate) to trust for sip.transport tls, instead of the system's CAs. */
-    tls_ca?: string;
   };
   buttons: ButtonConfig[];
   /** Devices and codecs, plus echo cancellation, noise suppression and gains (voice-schema.ts). */
@@ -140,6 +139,10 @@ export interface Config {
   tones: TonesConfig;
   /** GPIO backend, debounce, LEDs and amplifier (see hardware-schema.ts). */
   gpio: GpioConfig;
+  /** Card readers and keypads on serial ports (see serial-schema.ts). */
+  readers: SerialReaderConfig[];
+  /** Hashed cards and PINs that open the door. */
+  access: AccessConfig;
   mqtt?: {
     /** mqtt:// or mqtts:// broker URL (may carry credentials). */
     url: string;
@@ -252,9 +255,6 @@ function sipSection(readSecret: SecretReader) {
       display_name: headerText().default('Door'),
       expires: intBetween(60, 86400).default(600),
       user_agent: headerText().optional(),
-      tls_ca: text()
-        .refine((f) => f.startsWith('/'), { error: 'must be an absolute path to a PEM file' })
-        .optional(),
       tls_ca: text()
         .refine((f) => f.startsWith('/'), { error: 'must be an absolute path to a PEM file' })
         .optional(),
@@ -448,6 +448,8 @@ export function createConfigSchema(readSecret: SecretReader) {
     log: section(logSection().prefault({})),
     tones: section(tonesSection().prefault({})),
     gpio: section(gpioSection().prefault({})),
+    readers: section(readersSection()),
+    access: section(accessSection().prefault({})),
     mqtt: section(mqttSection().optional()),
   });
 }
