@@ -27,6 +27,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   press: { ...help, ...config, ...socket, button: { type: 'string', short: 'b' } },
   hangup: { ...help, ...config, ...socket },
   open: { ...help, ...config, ...socket },
+  hw: { ...help, ...config, ...socket, json: { type: 'boolean' } },
+  hash: { ...help, card: { type: 'string' }, pin: { type: 'string' } },
   reload: { ...help, ...config, ...socket },
   doctor: { ...help, ...config, ...socket, json: { type: 'boolean' } },
   demo: { ...help },
@@ -63,6 +65,14 @@ async function dispatch(command: string, values: OptionValues, io: CliIO): Promi
       return actionCommand(remoteTarget(values), { cmd: 'hangup' }, io);
     case 'open':
       return actionCommand(remoteTarget(values), { cmd: 'open' }, io);
+    case 'hw': {
+      const { hwCommand } = await import('./hw.ts');
+      return hwCommand(remoteTarget(values), values['json'] === true, io);
+    }
+    case 'hash': {
+      const { hashCommand } = await import('./hw.ts');
+      return hashCommand(stringOption(values, 'card'), stringOption(values, 'pin'), io);
+    }
     case 'doctor': {
       const { doctorCommand } = await import('./doctor.ts');
       const s = stringOption(values, 'socket');

@@ -16,6 +16,8 @@ Commands:
   press    press a button, as if someone rang (default: the first button)
   hangup   end the current call
   open     pulse the door opener
+  hw       board profile and live state of buttons, contacts, relay, LEDs, readers
+  hash     the hash of a card ID or keypad PIN, for access.cards / access.pins
   reload   apply the edited config file to the running station (like SIGHUP)
   doctor   check config, SIP server, registration, devices, clock, disk: verdicts and fixes
   demo     a self-contained demonstration (no SIP server, no hardware)
@@ -145,6 +147,33 @@ Options:
 ${HELP}
 
 Exit status: 0, or 1 when PortAudio is not available (one line on stderr).`,
+
+  hw: `Usage: intercom hw [--config FILE] [--json]
+
+Shows the board profile in use and the live state of every GPIO input
+(buttons, exit button, door contact), output (opener relay, LEDs, amplifier)
+and serial reader of the running station.
+
+Options:
+${CONFIG}
+  --json              print one JSON object instead of a table
+${SOCKET}
+${HELP}
+
+Exit status: 0, or 1 when no instance answers.`,
+
+  hash: `Usage: intercom hash --card ID | --pin PIN
+
+Prints the hash to list under access.cards (card IDs as the reader sends them,
+or as logged in a card.refused line's card_hash) or access.pins (keypad PINs).
+The config holds only hashes, never the IDs or PINs themselves.
+
+Options:
+  --card ID           a card ID, e.g. 0A1B2C3D4E
+  --pin PIN           a keypad PIN, e.g. 2468
+${HELP}
+
+Exit status: 0, or 2 when neither or both are given.`,
 
   demo: `Usage: intercom demo
 

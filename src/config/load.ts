@@ -8,6 +8,7 @@ import type { Config, SecretReader } from './schema.ts';
 import { configErrorMap, formatIssues } from './issues.ts';
 import { fileProblem } from './file-problem.ts';
 import { checkPrompts } from './prompts.ts';
+import { applyProfile } from './profile.ts';
 import { trivialCodeReason } from './door-codes.ts';
 import { permissionWarnings } from './permissions.ts';
 
@@ -48,7 +49,10 @@ function secretReader(baseDir: string, warnings: string[]): SecretReader {
 /** Validates parsed config data; `baseDir` anchors relative file names, `source` names the whole document. */
 export function validateConfig(data: unknown, baseDir: string, source = 'config'): ConfigResult {
   const warnings: string[] = [];
-  const parsed = createConfigSchema(secretReader(baseDir, warnings)).safeParse(data, { error: configErrorMap });
+  // A board profile fills in the pins the config leaves out, before anything is checked.
+  const profiled = applyProfile(data);
+  if (!profiled.ok) return { ok: false, errors: profiled.errors };
+  const parsed = createConfigSchema(secretReader(baseDir, warnings)).safeParse(profiled.data, { error: configErrorMap });
   if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues, source) };
   const prompts = checkPrompts(parsed.data.tones.prompts, baseDir);
   if (prompts.errors.length > 0) return { ok: false, errors: prompts.errors };

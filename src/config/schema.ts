@@ -143,6 +143,8 @@ export interface Config {
   readers: SerialReaderConfig[];
   /** Hashed cards and PINs that open the door. */
   access: AccessConfig;
+  /** Board profile (hw/profiles/NAME.yaml) whose pins fill in what the config leaves out. */
+  profile?: string;
   mqtt?: {
     /** mqtt:// or mqtts:// broker URL (may carry credentials). */
     url: string;
@@ -450,6 +452,7 @@ export function createConfigSchema(readSecret: SecretReader) {
     gpio: section(gpioSection().prefault({})),
     readers: section(readersSection()),
     access: section(accessSection().prefault({})),
+    profile: z.string().min(1).optional(),
     mqtt: section(mqttSection().optional()),
   });
 }

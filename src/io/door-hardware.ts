@@ -39,6 +39,8 @@ export interface LineState {
 
 /** Live state for `intercom status` and `intercom hw`. */
 export interface HardwareSnapshot {
+  /** The board profile named in the config, if any. */
+  profile?: string;
   backend: string | null;
   error?: string;
   door_contact?: 'closed' | 'open' | 'unknown';
@@ -229,6 +231,7 @@ export async function openDoorHardware(
       };
       const door_contact = contactState();
       return {
+        ...(config.profile ? { profile: config.profile } : {}),
         backend: backend?.name ?? null,
         ...(backendError ? { error: backendError } : {}),
         ...(door_contact ? { door_contact } : {}),
