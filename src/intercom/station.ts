@@ -123,6 +123,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     // The registrar is exempt from the per-source rate limit, wherever it moves.
     isTrusted: (source) => source.address === ua?.identity.outboundProxy?.address,
     tcp: protocol === 'TCP',
+    // RFC 5626 §4.4.1: a CRLF ping on our TCP/TLS flow every 30 s; no pong in 10 s and the flow is dead.
+    keepAlive: { intervalMs: 30_000, pongTimeoutMs: 10_000 },
     ...(protocol === 'TLS' ? { tls: { ...(tlsCa ? { ca: tlsCa } : {}), verifyName: sipCfg.server.host } } : {}),
     log,
     onMessage: (msg, source) => ua?.receive(msg, source),

@@ -34,6 +34,8 @@ export interface SipTransportOptions {
    * server's name or address as configured.
    */
   tls?: { ca?: Buffer; verifyName: string };
+  /** CRLF keep-alives on the stream connections this side opens (RFC 5626 §4.4.1). */
+  keepAlive?: { intervalMs: number; pongTimeoutMs: number };
   /** A TCP connection closed (RFC 5626 §4.4: a dead flow to the registrar means registering again). */
   onConnectionClosed?(remote: Endpoint): void;
 }
@@ -164,6 +166,12 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
       sock.on('data', (chunk: Buffer) => {
         for (const ev of this.framer.push(chunk)) {
           if (ev.kind === 'ping') sock.write('\r\n');
+          else if (ev.kind === 'pong') {
+            // Not waiting for a pong, and the previous chunk ended in a lone
+            // CRLF: that was half a ping the network split; answer it.
+            if (ev.afterLone && this.pongAt >= this.pingAt) sock.write('\r\n');
+            else this.pongAt = Date.now();
+          }
           else if (ev.kind === 'message') deliver(ev.bytes, this.remote);
           else {
             log.debug('sip.stream-error', { from: `${remote.address}:${remote.port}`, reason: ev.reason });
@@ -177,6 +185,7 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
         for (const p of this.pending.splice(0)) p.onError?.(reason);
       });
       sock.on('close', () => {
+        clearInterval(this.pinger);
         if (connections.get(key(remote)) === this) connections.delete(key(remote));
         if (!closed) opts.onConnectionClosed?.(remote);
         for (const p of this.pending.splice(0)) p.onError?.('connection closed');
@@ -194,6 +203,29 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
     flush(): void {
       this.connected = true;
       for (const p of this.pending.splice(0)) this.write(p.bytes, p.onError);
+      this.startKeepAlive();
+    }
+    pongAt = 0;
+    pingAt = 0;
+    pinger?: NodeJS.Timeout;
+    // RFC 5626 §4.4.1 on flows we opened: a double-CRLF ping every interval;
+    // no pong within the timeout means the flow is dead (a NAT or the server
+    // forgot it), so it is closed and its owner told, instead of waiting for
+    // the next request to vanish into it.
+    startKeepAlive(): void {
+      const ka = opts.keepAlive;
+      if (!ka || this.pinger) return;
+      this.pinger = setInterval(() => {
+        const sentAt = (this.pingAt = Date.now());
+        this.sock.write('\r\n\r\n');
+        setTimeout(() => {
+          if (this.pongAt < sentAt && !this.sock.destroyed) {
+            log.info('sip.flow-dead', { remote: `${this.remote.address}:${this.remote.port}`, reason: `no pong within ${ka.pongTimeoutMs} ms` });
+            this.sock.destroy();
+          }
+        }, ka.pongTimeoutMs).unref();
+      }, ka.intervalMs);
+      this.pinger.unref();
     }
   }
 

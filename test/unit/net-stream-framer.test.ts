@@ -18,13 +18,21 @@ describe('SIP over a byte stream (RFC 3261 §18.3)', () => {
     }
   });
 
-  it('reports a double-CRLF keep-alive as a ping (RFC 5626 §4.4.1) and skips single CRLFs', () => {
+  it('reports a double-CRLF keep-alive as a ping and a single CRLF as its pong (RFC 5626 §4.4.1)', () => {
     const f = new StreamFramer();
     const ev = f.push(Buffer.from('\r\n\r\n' + msg('') + '\r\n'));
     assert.deepEqual(
       ev.map((e) => e.kind),
-      ['ping', 'message'],
+      ['ping', 'message', 'pong'],
     );
+  });
+
+  it('marks a lone CRLF that follows one at the end of the previous chunk (a ping TCP split in two, or a second pong)', () => {
+    const f = new StreamFramer();
+    assert.deepEqual(f.push(Buffer.from('\r\n')), [{ kind: 'pong', afterLone: false }]);
+    assert.deepEqual(f.push(Buffer.from('\r\n')), [{ kind: 'pong', afterLone: true }]);
+    assert.deepEqual(f.push(Buffer.from(msg(''))).map((e) => e.kind), ['message']);
+    assert.deepEqual(f.push(Buffer.from('\r\n')), [{ kind: 'pong', afterLone: false }]);
   });
 
   it('refuses an endless header section or a huge body instead of buffering forever', () => {
