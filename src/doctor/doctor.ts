@@ -29,6 +29,6 @@ export async function runDoctor(configPath: string, options: DoctorOptions): Pro
       findings.push(finding(check, 'skip', 'needs a valid config'));
     }
   }
-  findings.push(checkSerial(), await checkService(), await checkClock(), checkDisk(), checkMemory());
+  findings.push(checkSerial(config), await checkService(), await checkClock(), checkDisk(), checkMemory());
   return findings;
 }

@@ -96,7 +96,7 @@ export function checkGpio(config: Config, devDir = '/dev'): Finding {
   const summary = lines.map((l) => `${l.chip}:${l.line}`).join(', ');
   if (problems.length > 0) return finding('gpio', 'fail', problems.join('; '), [...fixes].join('; '));
   // Whether a line is free is not tested: the running station holds its lines.
-  return finding('gpio', 'ok', `chips accessible for ${summary}`);
+  return finding('gpio', 'ok', `chips accessible for ${summary} (live line state: intercom hw)`);
 }
 
 function listChips(devDir: string): string[] {
@@ -107,17 +107,45 @@ function listChips(devDir: string): string[] {
   }
 }
 
-/** Serial ports present and whether this user may open them (dialout group). */
-export function checkSerial(devDir = '/dev'): Finding {
-  let names: string[];
-  try {
-    names = readdirSync(devDir).filter((n) => /^(serial\d|ttyAMA\d+|ttyUSB\d+|ttyACM\d+)$/.test(n));
-  } catch {
-    names = [];
+/** Every serial `device` path in the config (card and keypad readers), wherever the schema puts it. */
+export function configuredSerialDevices(config: unknown, path = ''): { key: string; device: string }[] {
+  if (Array.isArray(config)) return config.flatMap((v, i) => configuredSerialDevices(v, `${path}[${i}]`));
+  if (typeof config !== 'object' || config === null) return [];
+  return Object.entries(config as Record<string, unknown>).flatMap(([k, v]) => {
+    const key = path === '' ? k : `${path}.${k}`;
+    if (k === 'device' && typeof v === 'string' && v.startsWith('/')) return [{ key, device: v }];
+    return configuredSerialDevices(v, key);
+  });
+}
+
+/** The configured serial devices (readers) exist and this user may open them; else which ports are present. */
+export function checkSerial(config: Config | undefined, devDir = '/dev'): Finding {
+  const wanted = config ? configuredSerialDevices(config) : [];
+  if (wanted.length > 0) {
+    const problems: string[] = [];
+    let permission = false;
+    for (const w of wanted) {
+      if (!existsSync(w.device)) problems.push(`${w.key}: ${w.device} does not exist`);
+      else if (!accessible(w.device)) {
+        problems.push(`${w.key}: no permission to open ${w.device}`);
+        permission = true;
+      }
+    }
+    if (problems.length === 0) return finding('serial', 'ok', `accessible: ${wanted.map((w) => w.device).join(', ')}`);
+    const fix = permission
+      ? 'add the user to the dialout group (scripts/install.sh does); on a Pi also disable the serial console (raspi-config)'
+      : `plug the reader in, or fix the path; ports here: ${listSerial(devDir).join(', ') || 'none'}`;
+    return finding('serial', 'fail', problems.join('; '), fix);
   }
-  if (names.length === 0) return finding('serial', 'skip', 'no serial ports (none is configured in this version)');
-  const closed = names.filter((n) => !accessible(`${devDir}/${n}`));
-  const detail = `present: ${names.join(', ')}`;
-  if (closed.length > 0) return finding('serial', 'warn', `${detail}; not accessible: ${closed.join(', ')}`, 'add the user to the dialout group (scripts/install.sh does)');
-  return finding('serial', 'ok', detail);
+  const names = listSerial(devDir);
+  if (names.length === 0) return finding('serial', 'skip', 'no serial reader in the config, and no serial ports');
+  return finding('serial', 'skip', `no serial reader in the config; ports here: ${names.join(', ')}`);
+}
+
+function listSerial(devDir: string): string[] {
+  try {
+    return readdirSync(devDir).filter((n) => /^(serial\d|ttyAMA\d+|ttyUSB\d+|ttyACM\d+)$/.test(n));
+  } catch {
+    return [];
+  }
 }
