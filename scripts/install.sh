@@ -18,7 +18,7 @@ Usage: install.sh [--dry-run] [--root DIR] [--no-packages] [--no-start]
        install.sh --uninstall [--purge] [--dry-run] [--root DIR]
 
 Installs the intercom door station: run-time packages (Node.js >= 20,
-PortAudio, libgpiod tools), the system user "intercom" (groups audio, gpio,
+PortAudio, SpeexDSP, libgpiod tools), the system user "intercom" (groups audio, gpio,
 dialout), the program in /usr/lib/intercom with /usr/bin/intercom, the config
 /etc/intercom/config.yaml (from the example, only if there is none), the secret
 file /etc/intercom/sip.secret (mode 0600, only if there is none) and the
@@ -165,10 +165,11 @@ node_major() {
 
 install_packages() {
   if [[ -n "$ROOT" || $PACKAGES -eq 0 ]]; then
-    say "skipping Debian packages (nodejs >= 20, libportaudio2, gpiod, libsystemd0, alsa-utils)"
+    say "skipping Debian packages (nodejs >= 20, libportaudio2, libspeexdsp1, gpiod, libsystemd0, alsa-utils)"
     return
   fi
-  local wanted=(libportaudio2 gpiod libsystemd0 alsa-utils)
+  # libspeexdsp1: echo cancellation; gpiod: the libgpiod tools (gpioinfo) for diagnosing wiring.
+  local wanted=(libportaudio2 libspeexdsp1 gpiod libsystemd0 alsa-utils)
   local major
   major=$(node_major)
   if [[ -z "$major" || "$major" -lt 20 ]]; then
