@@ -34,6 +34,7 @@ import { dtmfFromInfo } from './dtmf-info.ts';
 import { callPolicy, doorButtons } from './door-settings.ts';
 import { incomingGate, loadAnnouncement } from './incoming-calls.ts';
 import { DoorEventLog } from './event-log.ts';
+import { transferAllowed } from './targets.ts';
 import { IncomingCall } from '../sip/incoming-call.ts';
 import type { SipRequest } from '../sip/message.ts';
 import type { ServerTransaction } from '../sip/transaction.ts';
@@ -240,6 +241,9 @@ export async function startStation(config: Config, log: Logger): Promise<Station
         case 'answer-incoming':
           answerIncoming(a.leg);
           break;
+        case 'transfer-progress':
+          legs.get(a.leg)?.call.notifyRefer(a.status);
+          break;
         case 'reject-incoming':
           pendingIncoming?.call.reject(a.status, a.reason);
           pendingIncoming = undefined;
@@ -309,6 +313,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
         },
         onReoffer: (sdp) => onReoffer(legId, sdp),
         onInfo: (type, body) => onInfo(type, body),
+        onRefer: (target) => onRefer(legId, target),
       },
     });
     legs.set(legId, { call, target });
@@ -382,6 +387,20 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     return Buffer.from(r.sdp);
   }
 
+  // REFER from the connected party (RFC 3515): the door calls the new target
+  // and tells the referrer how it goes. Only targets in the door's own domain
+  // are taken, so a transfer cannot make the door place calls elsewhere.
+  function onRefer(legId: number, target: string): boolean {
+    const ok = transferAllowed(target, sipCfg.domain, sipUa.identity.outboundProxy?.address);
+    if (!ok || door.snapshot().call?.state !== 'active') {
+      log.warn('call.transfer-refused', { target, reason: ok ? 'no active call' : 'target outside the SIP domain' });
+      return false;
+    }
+    // After the 202 has gone out: the door's actions include the first progress report.
+    queueMicrotask(() => feed({ type: 'transfer', leg: legId, target }));
+    return true;
+  }
+
   function onInfo(type: string | undefined, body: Buffer): void {
     const digit = dtmfFromInfo(type, body);
     if (digit) keyed(digit, 'info');
@@ -441,6 +460,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
         },
         onReoffer: (sdp) => (legId === undefined ? undefined : onReoffer(legId, sdp)),
         onInfo: (type, body) => onInfo(type, body),
+        onRefer: (target) => legId !== undefined && onRefer(legId, target),
       },
     });
     call.start();

@@ -9,6 +9,7 @@ import { newCallId, newTag } from './ids.ts';
 import type { ClientOutcome, ClientTransaction, ServerTransaction } from './transaction.ts';
 import type { Authenticator } from './authenticator.ts';
 import { answerStatelessInDialog, checkCseqOrder, repeat2xx, type Repeater } from './dialog-support.ts';
+import { answerRefer, type ReferSubscription } from './refer.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
 
 export type CallPhase = 'calling' | 'ringing' | 'active' | 'ended';
@@ -31,6 +32,8 @@ export interface CallEvents {
   onReoffer?(sdp: Buffer): Buffer | undefined;
   /** An INFO request in the dialog (e.g. application/dtmf-relay). */
   onInfo?(contentType: string | undefined, body: Buffer): void;
+  /** A REFER in the dialog (RFC 3515): return true to take the transfer (202), false to decline (603). Without it: 501. */
+  onRefer?(target: string): boolean;
 }
 
 export interface OutgoingCallOptions {
@@ -78,6 +81,8 @@ export class OutgoingCall implements DialogOwner {
   private remoteCseq?: number;
   private ack?: SipRequest;
   private reinviteOk?: Repeater;
+  /** The transfer the other side asked for, whose progress it is told (RFC 3515 §2.4.4). */
+  private refer?: ReferSubscription;
 
   constructor(
     private readonly ua: UserAgent,
@@ -215,6 +220,17 @@ export class OutgoingCall implements DialogOwner {
     });
   }
 
+  /** Tells the party that asked for a transfer how the new call goes (1xx, or the final status). */
+  notifyRefer(status: number): void {
+    this.refer?.notify(status);
+  }
+
+  // A request of our own inside the dialog (NOTIFY for a REFER); its answer changes nothing here.
+  private sendInDialog(method: string, other: Record<string, string[]>, contentType: string, body: Buffer): void {
+    if (this.isReleased || this.remoteTag === undefined) return;
+    this.ua.sendRequest(this.buildInDialog(method, ++this.cseq, { other, contentType, body }), () => {});
+  }
+
   /** Ends the call from our side: CANCEL before answer, BYE after. */
   hangup(reason = 'hung up'): void {
     if (this.phase === 'ended') return;
@@ -311,6 +327,11 @@ export class OutgoingCall implements DialogOwner {
     if (!tx) return true;
     if (!checkCseqOrder(this.ua, req, tx, this.remoteCseq)) return true;
     this.remoteCseq = req.headers.cseq.seq;
+    const onRefer = this.opts.events.onRefer;
+    if (req.method === 'REFER' && onRefer && this.phase === 'active') {
+      this.refer = answerRefer(this.ua, req, tx, onRefer, (method, other, contentType, body) => this.sendInDialog(method, other, contentType, body)) ?? this.refer;
+      return true;
+    }
     if (answerStatelessInDialog(this.ua, req, tx, this.opts.events.onInfo)) return true;
     if (req.method === 'BYE') {
       tx.respond(this.ua.makeResponse(req, 200, 'OK'));

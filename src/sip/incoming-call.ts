@@ -10,6 +10,7 @@ import { DEFAULT_TIMERS, type ServerTransaction, type TimerConfig } from './tran
 import type { Authenticator } from './authenticator.ts';
 import type { EndCause } from './call.ts';
 import { answerStatelessInDialog, checkCseqOrder, repeat2xx, type Repeater } from './dialog-support.ts';
+import { answerRefer, type ReferSubscription } from './refer.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
 
 /** ringing: 180 sent; accepted: 2xx sent, no ACK yet; active: ACKed; ended: over (a BYE may still be in flight). */
@@ -25,6 +26,8 @@ export interface IncomingCallEvents {
   onReoffer?(sdp: Buffer): Buffer | undefined;
   /** An INFO request in the dialog (e.g. application/dtmf-relay). */
   onInfo?(contentType: string | undefined, body: Buffer): void;
+  /** A REFER in the dialog (RFC 3515): return true to take the transfer (202), false to decline (603). Without it: 501. */
+  onRefer?(target: string): boolean;
 }
 
 /** How an incoming call is run. */
@@ -59,6 +62,8 @@ export class IncomingCall implements DialogOwner {
   private reinviteOk?: Repeater;
   private endedReported = false;
   private isReleased = false;
+  /** The transfer the caller asked for, whose progress it is told (RFC 3515 §2.4.4). */
+  private refer?: ReferSubscription;
 
   constructor(
     private readonly ua: UserAgent,
@@ -198,7 +203,7 @@ export class IncomingCall implements DialogOwner {
     this.opts.events.onAcked?.(req.body.length ? req.body : undefined);
   }
 
-  private buildInDialog(method: string, cseq: number): SipRequest {
+  private buildInDialog(method: string, cseq: number, extra?: { other: Record<string, string[]>; contentType: string; body: Buffer }): SipRequest {
     return this.ua.buildRequest({
       method,
       uri: this.remoteTarget,
@@ -207,7 +212,19 @@ export class IncomingCall implements DialogOwner {
       callId: this.callId,
       cseq,
       route: this.routeSet,
+      ...extra,
     });
+  }
+
+  /** Tells the caller that asked for a transfer how the new call goes (1xx, or the final status). */
+  notifyRefer(status: number): void {
+    this.refer?.notify(status);
+  }
+
+  // A request of our own inside the dialog (NOTIFY for a REFER); its answer changes nothing here.
+  private sendInDialog(method: string, other: Record<string, string[]>, contentType: string, body: Buffer): void {
+    if (this.isReleased) return;
+    this.ua.sendRequest(this.buildInDialog(method, ++this.localCseq, { other, contentType, body }), () => {});
   }
 
   private sendBye(authTry?: { header: AuthHeader; proxy: boolean }): void {
@@ -261,6 +278,11 @@ export class IncomingCall implements DialogOwner {
     if (!tx) return true;
     if (!checkCseqOrder(this.ua, req, tx, this.remoteCseq)) return true;
     this.remoteCseq = req.headers.cseq.seq;
+    const onRefer = this.opts.events.onRefer;
+    if (req.method === 'REFER' && onRefer && this.phase === 'active') {
+      this.refer = answerRefer(this.ua, req, tx, onRefer, (method, other, contentType, body) => this.sendInDialog(method, other, contentType, body)) ?? this.refer;
+      return true;
+    }
     if (answerStatelessInDialog(this.ua, req, tx, this.opts.events.onInfo)) return true;
     if (req.method === 'BYE') {
       tx.respond(this.ua.makeResponse(req, 200, 'OK'));

@@ -19,7 +19,7 @@ import { resolveTarget } from './target.ts';
 import type { EventLog } from '../log/logger.ts';
 
 /** Methods this UA understands (RFC 3261 §20.5 Allow). */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'];
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER'];
 const KNOWN_METHODS = new Set([...ALLOWED_METHODS, 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER', 'UPDATE']);
 
 export interface UaIdentity {
