@@ -4,6 +4,8 @@ import { codecByName, codecForStream } from '../../src/media/codec.ts';
 import { decodeUlaw, encodeUlaw } from '../../src/media/g711.ts';
 import { G722Decoder, G722Encoder } from '../../src/media/g722.ts';
 import { resampleAll } from '../../src/audio/resampler.ts';
+import { RtpSession } from '../../src/media/rtp-session.ts';
+import { parseRtp } from '../../src/media/rtp-packet.ts';
 
 const RATE = 16000;
 /** Encoder plus decoder delay of the two QMFs, in 16 kHz samples. */
@@ -181,5 +183,31 @@ describe('G.722 in the codec registry', () => {
     assert.deepEqual(b.encode(frame), new G722Encoder().encode(frame));
     // Stateless codecs are shared.
     assert.equal(codecForStream('PCMU'), codecByName('PCMU'));
+  });
+});
+
+describe('G.722 in an RTP session', () => {
+  it('sends 160 octets per 20 ms with the timestamp advancing 160, and plays 320 samples per frame, lost ones concealed', () => {
+    const tx = new RtpSession({ codec: codecForStream('G722')!, payloadType: 9, ssrc: 5, initialSequence: 0, initialTimestamp: 1000 });
+    const rx = new RtpSession({ codec: codecForStream('G722')!, payloadType: 9 });
+    const from = { address: '127.0.0.1', port: 4000 };
+    const x = sine(1000, 10000, 320 * 30);
+    const played: Int16Array[] = [];
+    for (let f = 0; f < 30; f++) {
+      const [packet] = tx.packetizeFrame(x.subarray(f * 320, f * 320 + 320));
+      assert.ok(packet);
+      const p = parseRtp(packet);
+      assert.equal(p.payloadType, 9);
+      assert.equal(p.payload.length, 160);
+      assert.equal(p.timestamp, 1000 + f * 160);
+      if (f !== 20) rx.receive(packet, from); // one packet lost
+      played.push(rx.playout());
+    }
+    assert.ok(played.every((f) => f.length === 320));
+    assert.ok(rx.stats().concealed >= 1);
+    // Audio after the loss is the tone again.
+    const tail = new Int16Array(320 * 5);
+    played.slice(-5).forEach((f, i) => tail.set(f, i * 320));
+    assert.ok(amplitudeAt(tail, 1000, 0) > 8000);
   });
 });
