@@ -1,6 +1,7 @@
 // Turns schema validation issues into one-line messages that name the key path
 // ("buttons[0].call: must not be empty"), in the words an installer would use.
 import { z } from 'zod';
+import { isSecretKey } from '../log/redact.ts';
 
 /** Formats a key path the way it is written in docs: `sip.server`, `buttons[0].call`. */
 export function keyPath(path: readonly PropertyKey[], top = 'config'): string {
@@ -67,10 +68,14 @@ export const configErrorMap: z.core.$ZodErrorMap = (iss) => {
   switch (iss.code) {
     case 'invalid_type': {
       if (iss.input === undefined) return 'required';
+      // A door code or PIN written without quotes must not be echoed: errors end up in logs.
+      const secret = (iss.path ?? []).some((p) => typeof p === 'string' && isSecretKey(p));
       if (iss.expected === 'string' && typeof iss.input === 'number') {
-        return `must be quoted ("${iss.input}"): YAML reads ${iss.input} as a number and drops leading zeros`;
+        return secret
+          ? 'must be quoted: YAML reads an unquoted number as a number and drops leading zeros'
+          : `must be quoted ("${iss.input}"): YAML reads ${iss.input} as a number and drops leading zeros`;
       }
-      return `must be ${EXPECTED[iss.expected] ?? iss.expected}, not ${describe(iss.input)}`;
+      return `must be ${EXPECTED[iss.expected] ?? iss.expected}, not ${secret ? 'that' : describe(iss.input)}`;
     }
     case 'invalid_value':
       return `must be one of ${iss.values.map(String).join(', ')} (got ${JSON.stringify(iss.input)})`;

@@ -354,8 +354,9 @@ const doorSection = () =>
             }),
           ], {
             error: (iss) =>
+              // The digits are not echoed: a door code in an error message ends up in logs.
               typeof iss.input === 'number'
-                ? `must be quoted ("${iss.input}"): YAML reads ${iss.input} as a number and drops leading zeros`
+                ? 'must be quoted: YAML reads an unquoted number as a number and drops leading zeros'
                 : 'must be DTMF digits in quotes, or a mapping with code: (and optional name:, for:)',
           }),
         )

@@ -131,7 +131,8 @@ test('each error message form', () => {
     [{ ...d, audio: { codecs: [] } }, 'audio.codecs: must not be empty'],
     [{ ...d, door: { open_ms: 50 } }, 'door.open_ms: must be a whole number from 100 to 60000'],
     [{ ...d, door: { codes: ['12a4'] } }, 'door.codes[0]: must be 1-32 DTMF digits (0-9, * and #)'],
-    [{ ...d, door: { codes: [1234] } }, 'door.codes[0]: must be quoted ("1234"): YAML reads 1234 as a number and drops leading zeros'],
+    // A door code is never echoed, not even a malformed one.
+    [{ ...d, door: { codes: [1234] } }, 'door.codes[0]: must be quoted: YAML reads an unquoted number as a number and drops leading zeros'],
     [{ ...d, incoming: { enabled: 'yes' } }, 'incoming.enabled: must be true or false, not text'],
     [{ ...d, calls: { ring_timeout: 0 } }, 'calls.ring_timeout: must be a number of seconds above 0 and at most 600'],
     [{ ...d, log: { level: 'verbose' } }, 'log.level: must be one of debug, info, warn, error (got "verbose")'],
