@@ -127,7 +127,7 @@ const silence: AudioSource = {
   close: async () => undefined,
 };
 
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const log = { debug: () => undefined, info: () => undefined, warn: () => undefined };
 
 /** Runs the call and measures it; call only inside a private network namespace. */
 export async function runLossyCall(opts: LossyCallOptions): Promise<LossyCallResult> {
