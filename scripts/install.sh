@@ -86,10 +86,13 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 
 # Every change goes through run: printed, and skipped in a dry run.
 run() {
+  local shown
+  # Quoted as a shell would need it, so a printed step can be pasted and run.
+  shown=$(printf '%q ' "$@")
   if [[ $DRY_RUN -eq 1 ]]; then
-    echo "would run: $*"
+    echo "would run: ${shown% }"
   else
-    echo "+ $*"
+    echo "+ ${shown% }"
     "$@"
   fi
 }
