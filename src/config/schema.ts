@@ -403,8 +403,8 @@ const callsSection = () =>
     ring_timeout: secondsUpTo(600).default(30),
     max_duration: secondsUpTo(86400).default(300),
     press_during_call: z.enum(['ignore', 'restart']).default('ignore'),
-    // Even with restart, a stuck or abused button must never become an endless redial loop.
-    min_interval: z.number().min(0, { error: 'must be 0 or more seconds' }).max(3600, { error: 'must be at most 3600 seconds' }).default(1),
+    // With limit, a stuck or abused button never becomes an endless redial loop, even with restart.
+    min_interval: z.number().min(0, { error: 'must be 0 or more seconds' }).max(3600, { error: 'must be at most 3600 seconds' }).default(0),
     limit: section(
       z.strictObject({ calls: intBetween(1, 1000).default(20), window: secondsUpTo(86400).default(600) }).prefault({}),
     ),

@@ -47,7 +47,7 @@ test('a minimal config gets every default', () => {
     ring_timeout: 30,
     max_duration: 300,
     press_during_call: 'ignore',
-    min_interval: 1,
+    min_interval: 0,
     limit: { calls: 20, window: 600 },
     confirm_timeout: 10,
   });
