@@ -149,8 +149,10 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   );
   const deferred = { ...deferredControl(() => station), reload: () => reloader.reload('command') };
   // Registered before starting: Node's default for SIGHUP is to exit.
+  let started = false;
   const onHangup = (): void => {
-    if (station) void reloader.reload('SIGHUP');
+    // After the start, reloads queue up behind one another (even while one restarts the station).
+    if (started) void reloader.reload('SIGHUP');
     else log.warn('reload-ignored', { reason: 'the station is still starting' });
   };
   process.on('SIGHUP', onHangup);
@@ -159,6 +161,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     // The control socket is claimed first: a second instance is refused before it registers.
     control = await startControlServer(config.control.socket, deferred, log.child({ component: 'control' }));
     station = await start(config, log);
+    started = true;
     systemd.ready();
     log.info('running');
   } catch (err) {
