@@ -25,7 +25,9 @@ if (!file || !existsSync(file)) {
     const before = readFileSync(file, 'utf8');
     const after = rewriteBinding(before);
     if (after !== before) writeFileSync(file, after);
-    console.error(`intercom-naudiodon-build: ${file}: PortAudio ${process.arch === 'x64' ? 'bundled (x86-64)' : 'from the system (-lportaudio)'}`);
+    // npm passes a cross build's target as npm_config_arch; node-gyp builds for it.
+    const arch = process.env.npm_config_arch || process.arch;
+    console.error(`intercom-naudiodon-build: ${file}: for ${arch}, PortAudio ${arch === 'x64' ? 'bundled (x86-64)' : 'from the system (-lportaudio)'}`);
   } catch (err) {
     console.error(`intercom-naudiodon-build: left ${file} as published: ${err instanceof Error ? err.message : String(err)}`);
   }
