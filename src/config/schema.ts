@@ -63,7 +63,8 @@ export interface RingStageConfig {
 export interface Config {
   sip: {
     /** Registrar and outbound proxy; port defaults to 5060 (5061 for tls). */
-    server: { host: string; port: number };
+    /** `srv` when no port was written and the host is a name: DNS SRV may name the server (RFC 3263 §4.2). */
+    server: { host: string; port: number; srv?: true };
     transport: Transport;
     /** Domain of the door's AOR and of user-part call targets; default: the server's host. */
     domain: string;
@@ -272,7 +273,11 @@ function sipSection(readSecret: SecretReader) {
       const { password, password_file, server, ...rest } = v;
       return {
         ...rest,
-        server: { host: server.host, port: server.port ?? (v.transport === 'tls' ? 5061 : 5060) },
+        server: {
+          host: server.host,
+          port: server.port ?? (v.transport === 'tls' ? 5061 : 5060),
+          ...(server.port === undefined && !/^[0-9.]+$/.test(server.host) && !server.host.includes(':') ? { srv: true as const } : {}),
+        },
         domain: v.domain ?? server.host,
         auth_user: v.auth_user ?? v.user,
         // The check above guarantees exactly one of the two is present.

@@ -20,7 +20,7 @@ import { OutgoingCall, type EndCause } from '../sip/call.ts';
 import { realTimers } from '../sip/clock.ts';
 import { DigestClient } from '../sip/digest.ts';
 import { Registration } from '../sip/registration.ts';
-import { ServerLink, systemResolve } from './server-link.ts';
+import { resolveServer, ServerLink } from './server-link.ts';
 import type { Protocol } from '../sip/transport-port.ts';
 import { UserAgent } from '../sip/user-agent.ts';
 import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
@@ -113,14 +113,16 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const tlsCa = protocol === 'TLS' && sipCfg.tls_ca !== undefined ? readTlsCa(sipCfg.tls_ca) : undefined;
   // A name that does not resolve yet (DNS not up after a power cut) is no
   // reason to stay down: the server link keeps trying and registers once it does.
-  const serverAddress = await systemResolve(sipCfg.server.host).catch(() => undefined);
+  const initialServer = await resolveServer(sipCfg.server.host, protocol, sipCfg.server.srv === true).catch(() => undefined);
+  const serverAddress = initialServer?.address;
+  const serverPort = initialServer?.port ?? sipCfg.server.port;
   const timers = realTimers();
 
   let ua: UserAgent | undefined;
   const transport: SipTransport = await openSipTransport({
     ...(sipCfg.listen?.host !== undefined ? { host: sipCfg.listen.host } : {}),
     ...(sipCfg.listen?.port !== undefined ? { port: sipCfg.listen.port } : {}),
-    ...(serverAddress !== undefined ? { server: { address: serverAddress, port: sipCfg.server.port } } : {}),
+    ...(serverAddress !== undefined ? { server: { address: serverAddress, port: serverPort } } : {}),
     // The registrar is exempt from the per-source rate limit, wherever it moves.
     isTrusted: (source) => source.address === ua?.identity.outboundProxy?.address,
     tcp: protocol === 'TCP',
@@ -145,7 +147,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       domain: sipCfg.domain,
       displayName: sipCfg.display_name,
       protocol,
-      ...(serverAddress !== undefined ? { outboundProxy: { protocol, address: serverAddress, port: sipCfg.server.port } } : {}),
+      ...(serverAddress !== undefined ? { outboundProxy: { protocol, address: serverAddress, port: serverPort } } : {}),
       ...(sipCfg.user_agent ? { userAgent: sipCfg.user_agent } : {}),
     },
     transport,
@@ -155,7 +157,14 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const sipUa = ua;
   const auth = new DigestClient({ username: sipCfg.auth_user, password: sipCfg.password });
   const registration = new Registration(sipUa, { expires: sipCfg.expires, auth, log, onUnreachable: (r) => serverLink.onUnreachable(r) });
-  const serverLink = new ServerLink(sipUa, registration, { host: sipCfg.server.host, port: sipCfg.server.port, protocol, log });
+  const serverLink = new ServerLink(sipUa, registration, {
+    host: sipCfg.server.host,
+    port: sipCfg.server.port,
+    protocol,
+    srv: sipCfg.server.srv === true,
+    log,
+    onAddress: (server) => transport.towards(server),
+  });
 
   const audio = await openAudio(config, log);
   // Resolved once (library loaded, mode logged); each call gets its own processor.
@@ -427,7 +436,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     }
   }
 
-  serverLink.start(serverAddress);
+  serverLink.start(initialServer);
 
   // Incoming calls: the gate refuses what the policy does not allow before
   // anything rings; an allowed call is answered by the door when it is idle.

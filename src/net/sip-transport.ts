@@ -41,6 +41,11 @@ export interface SipTransportOptions {
 }
 
 export interface SipTransport extends SipTransportPort {
+  /**
+   * The server's address became known or changed: when bound to all
+   * addresses, advertise the local address on the route toward it.
+   */
+  towards(server: { address: string; port: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -148,7 +153,8 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
       throw new TransportError(describeBindError(e as NodeJS.ErrnoException, `${opts.host ?? '*'}:${port} (tcp)`));
     }
   }
-  let advertised = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : undefined;
+  const boundToAll = !(opts.host && opts.host !== '0.0.0.0' && opts.host !== '::');
+  let advertised = boundToAll ? undefined : opts.host;
   if (!advertised) advertised = opts.server ? await localAddressToward(opts.server).catch(() => '127.0.0.1') : '127.0.0.1';
 
   class Connection {
@@ -286,6 +292,9 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
       } else {
         onError?.(`${dest.protocol} is not supported yet`);
       }
+    },
+    async towards(server) {
+      if (boundToAll) advertised = await localAddressToward(server).catch(() => advertised);
     },
     async close() {
       closed = true;
