@@ -10,6 +10,7 @@ import type { ClientOutcome, ClientTransaction, ServerTransaction } from './tran
 import type { Authenticator } from './authenticator.ts';
 import { answerStatelessInDialog, checkCseqOrder, repeat2xx, type Repeater } from './dialog-support.ts';
 import { answerRefer, type ReferSubscription } from './refer.ts';
+import { formatSessionExpires, parseSessionExpires, SessionTimer } from './session-timer.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
 
 export type CallPhase = 'calling' | 'ringing' | 'active' | 'ended';
@@ -83,6 +84,8 @@ export class OutgoingCall implements DialogOwner {
   private reinviteOk?: Repeater;
   /** The transfer the other side asked for, whose progress it is told (RFC 3515 §2.4.4). */
   private refer?: ReferSubscription;
+  /** Session timer (RFC 4028), when the 2xx or a refresh put one on the call. */
+  private sessionTimer?: SessionTimer;
 
   constructor(
     private readonly ua: UserAgent,
@@ -117,7 +120,8 @@ export class OutgoingCall implements DialogOwner {
       contact: [ua.contact()],
       body: this.opts.offer,
       contentType: 'application/sdp',
-      other: { allow: [ALLOWED_METHODS.join(', ')] },
+      // RFC 4028 §7.1: we can refresh, so the callee or a proxy may time the session.
+      other: { allow: [ALLOWED_METHODS.join(', ')], supported: ['timer'] },
     });
     if (auth) {
       if (auth.proxy) req.headers.proxyAuthorization = [auth.header];
@@ -188,7 +192,53 @@ export class OutgoingCall implements DialogOwner {
       return;
     }
     this.phase = 'active';
+    this.startSessionTimer(res);
     this.opts.events.onAnswered(res.body);
+  }
+
+  private timer(): SessionTimer {
+    return (this.sessionTimer ??= new SessionTimer(this.ua.timers, { refresh: () => this.sendRefresh(), expire: () => this.sessionExpired() }));
+  }
+
+  // RFC 4028 §7.2: a 2xx with Session-Expires times the session; without a
+  // refresher parameter (a proxy asked, the callee knows nothing of it) we refresh.
+  private startSessionTimer(res: SipResponse): void {
+    const se = parseSessionExpires(res);
+    if (se) this.timer().arm(se.seconds, se.refresher !== 'uas');
+  }
+
+  // §7.4: the refresh is a re-INVITE with our unchanged offer (RFC 3264 §8: same o= version).
+  private sendRefresh(): void {
+    const state = this.sessionTimer?.state;
+    if (this.phase !== 'active' || !state) return;
+    const req = this.buildInDialog('INVITE', ++this.cseq, {
+      contact: [this.ua.contact()],
+      body: this.opts.offer,
+      contentType: 'application/sdp',
+      other: { 'session-expires': [formatSessionExpires({ seconds: state.seconds, refresher: 'uac' })], supported: ['timer'], allow: [ALLOWED_METHODS.join(', ')] },
+    });
+    this.ua.sendRequest(req, (o) => {
+      if (o.kind !== 'response') return this.sessionExpired();
+      const res = o.response;
+      if (res.status < 200) return;
+      if (res.status < 300) {
+        this.ack = this.buildInDialog('ACK', req.headers.cseq.seq);
+        this.resendAck();
+        const next = parseSessionExpires(res);
+        this.timer().arm(next?.seconds ?? state.seconds, next?.refresher !== 'uas');
+        return;
+      }
+      // §12.2.1.2 of RFC 3261: 481 or 408 to a request in the dialog means the dialog is gone.
+      if (res.status === 481 || res.status === 408) return this.sessionExpired();
+      // 491 (both sides re-INVITing) or another refusal: the session goes on; try again at the next half interval.
+      this.timer().arm(state.seconds, true);
+    });
+  }
+
+  private sessionExpired(): void {
+    if (this.phase !== 'active') return;
+    this.sendBye();
+    this.end({ by: 'network', reason: 'session expired without a refresh (RFC 4028)' });
   }
 
   private resendAck(): void {
@@ -305,6 +355,7 @@ export class OutgoingCall implements DialogOwner {
     this.isReleased = true;
     this.ua.timers.clear(this.cancelGuard);
     this.reinviteOk?.stop();
+    this.sessionTimer?.stop();
     this.ua.removeDialogOwner(this);
   }
 
@@ -353,10 +404,24 @@ export class OutgoingCall implements DialogOwner {
     }
     const contact = req.headers.contact === '*' ? undefined : req.headers.contact?.[0]?.uri;
     if (contact) this.remoteTarget = contact;
-    const ok = this.ua.makeResponse(req, 200, 'OK', { contact: [this.ua.contact()], contentType: 'application/sdp' }, answer);
+    const ok = this.ua.makeResponse(req, 200, 'OK', { contact: [this.ua.contact()], contentType: 'application/sdp', other: this.refreshedBy(req) }, answer);
     tx.respond(ok);
     this.reinviteOk?.stop();
     this.reinviteOk = repeat2xx(this.ua, ok, tx.responseDest, this.ua.timerConfig);
+  }
+
+  // RFC 4028 §9: a re-INVITE from the peer refreshes the session. Unless it asks
+  // us to (refresher=uas), the peer keeps refreshing and we watch; the 2xx says so.
+  private refreshedBy(req: SipRequest): Record<string, string[]> {
+    const asked = parseSessionExpires(req);
+    const running = this.sessionTimer?.state;
+    if (!asked) {
+      if (running) this.timer().arm(running.seconds, running.weRefresh);
+      return {};
+    }
+    const weRefresh = asked.refresher === 'uas';
+    this.timer().arm(asked.seconds, weRefresh);
+    return { 'session-expires': [formatSessionExpires({ seconds: asked.seconds, refresher: weRefresh ? 'uas' : 'uac' })], require: ['timer'] };
   }
 
 }

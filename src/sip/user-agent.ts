@@ -20,6 +20,8 @@ import type { EventLog } from '../log/logger.ts';
 
 /** Methods this UA understands (RFC 3261 §20.5 Allow). */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER'];
+/** SIP extensions (option-tags) this UA implements: session timers (RFC 4028). */
+export const SUPPORTED_EXTENSIONS = ['timer'];
 const KNOWN_METHODS = new Set([...ALLOWED_METHODS, 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER', 'UPDATE']);
 
 export interface UaIdentity {
@@ -295,9 +297,13 @@ export class UserAgent {
       return this.makeResponse(req, 501, 'Not Implemented', { other: { allow: [ALLOWED_METHODS.join(', ')] } });
     }
     if (!/^sips?:/i.test(req.uri)) return this.makeResponse(req, 416, 'Unsupported URI Scheme');
-    const require = req.headers.other.require;
-    if (require && require.length && req.method !== 'ACK') {
-      return this.makeResponse(req, 420, 'Bad Extension', { other: { unsupported: [require.join(', ')] } });
+    // §8.2.2.3: every option-tag in Require must be one we support (session timers, RFC 4028).
+    const unsupported = (req.headers.other.require ?? [])
+      .flatMap((v) => v.split(','))
+      .map((t) => t.trim())
+      .filter((t) => t !== '' && !SUPPORTED_EXTENSIONS.includes(t.toLowerCase()));
+    if (unsupported.length && req.method !== 'ACK') {
+      return this.makeResponse(req, 420, 'Bad Extension', { other: { unsupported: [unsupported.join(', ')] } });
     }
     return undefined;
   }

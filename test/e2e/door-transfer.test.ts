@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startBaresip, type Baresip } from '../support/baresip.ts';
 import { startKamailio, type Kamailio } from '../support/kamailio.ts';
 import { waitUntil } from '../support/process.ts';
+import { startSipp } from '../support/sipp.ts';
 import { startIntercom, type IntercomInstance } from './intercom-process.ts';
 
 const PASSWORDS = { door: 'door-secret', '101': 'pw101', '102': 'pw102' };
@@ -64,5 +65,55 @@ describe('transfer (REFER)', { timeout: 90_000 }, () => {
     assert.doesNotMatch(door.logs(), /event=call\.placed peer=sip:premium/);
     await door.cli('hangup');
     await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
+  });
+});
+
+describe('session timers (RFC 4028)', { timeout: 60_000 }, () => {
+  let kam: Kamailio;
+  before(async () => {
+    kam = await startKamailio({ users: PASSWORDS });
+  });
+  after(async () => {
+    await kam?.stop();
+  });
+
+  async function callSipp(scenario: string): Promise<{ door: IntercomInstance; result: Promise<import('../support/sipp.ts').SippResult>; stop(): Promise<void> }> {
+    const sipp = await startSipp({ scenario, timeoutMs: 30_000 });
+    const door = await startIntercom({
+      sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: [sipp.uri('timer')] }],
+      audio: { input: 'none', output: 'none' },
+    });
+    await door.cli('press');
+    return {
+      door,
+      result: sipp.done,
+      stop: async () => {
+        await door.terminate().catch(() => undefined);
+        await sipp.stop();
+      },
+    };
+  }
+
+  it('the door refreshes a session the callee asked it to refresh (refresher=uac), twice, and the call goes on', async () => {
+    const run = await callSipp('uas-session-refresh');
+    try {
+      const r = await run.result;
+      assert.equal(r.successful, 1, r.errors || r.output);
+      await waitUntil('call ended by the callee', () => /event=call\.ended .*by=remote/.test(run.door.logs()), { timeoutMs: 5000 });
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('a session the callee should refresh but does not ends with a BYE from the door', async () => {
+    const run = await callSipp('uas-session-expire');
+    try {
+      const r = await run.result;
+      assert.equal(r.successful, 1, r.errors || r.output);
+      await waitUntil('expiry logged', () => /event=call\.ended .*session expired/.test(run.door.logs()), { timeoutMs: 5000 });
+    } finally {
+      await run.stop();
+    }
   });
 });

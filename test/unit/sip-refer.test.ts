@@ -8,7 +8,7 @@ import type { SipRequest } from '../../src/sip/message.ts';
 import { referTarget } from '../../src/sip/refer.ts';
 import { makeUa, quietLog, reply, requests, responses, SERVER } from './sip-harness.ts';
 
-const auth: Authenticator = { answer: () => ({ ok: false, error: 'none' }) };
+const auth: Authenticator = { answer: () => ({ ok: false, rejected: false, error: 'none' }) };
 
 function answeredCall(onRefer?: (t: string) => boolean) {
   const h = makeUa();
