@@ -66,7 +66,7 @@ test('the INTERFACE.md example is accepted as written', () => {
     mqtt: { url: 'mqtt://127.0.0.1:1883', topic: 'intercom/door' },
   });
   assert.deepEqual(c.sip.listen, { host: '127.0.0.2', port: 5070 });
-  assert.deepEqual(c.door.relay, { chip: 'gpiochip0', line: 27 });
+  assert.deepEqual(c.door.relay, { chip: 'gpiochip0', line: 27, active_low: false });
   assert.deepEqual(c.mqtt, { url: 'mqtt://127.0.0.1:1883', topic: 'intercom/door' });
 });
 
@@ -187,7 +187,7 @@ test('user parts, phone numbers and sip/sips URIs are call targets', () => {
 
 test('gpio chip may be given as a number', () => {
   const c = valid({ ...minimal(), door: { relay: { chip: 0, line: 27 } } });
-  assert.deepEqual(c.door.relay, { chip: 'gpiochip0', line: 27 });
+  assert.deepEqual(c.door.relay, { chip: 'gpiochip0', line: 27, active_low: false });
 });
 
 test('password_file: read at load time, trailing newline stripped, relative to the base directory', () => {
