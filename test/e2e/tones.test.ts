@@ -76,6 +76,12 @@ describe('tones and prompts', { timeout: 120_000 }, () => {
       // max_duration ends the call; the warning comes 3 s before that.
       await phone.waitForEvent('CALL_CLOSED', 15_000);
       await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
+      // The sound card's counters are in status (additive to the outside interface).
+      const st = (await door.status()) as unknown as { audio?: Record<'input' | 'output', Record<'underruns' | 'overruns' | 'errors', number>> };
+      for (const side of ['input', 'output'] as const) {
+        for (const k of ['underruns', 'overruns', 'errors'] as const) assert.equal(typeof st.audio?.[side][k], 'number', `status.audio.${side}.${k}`);
+      }
+      assert.equal(st.audio?.output.errors, 0);
       assert.match(door.logs(), /event=call\.ending-soon/);
       assert.match(door.logs(), /event=call\.max-duration/);
 
