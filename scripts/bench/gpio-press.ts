@@ -1,0 +1,108 @@
+// Benchmark: from an edge on the button's GPIO line to the INVITE on the wire.
+//
+//   node --import tsx scripts/bench/gpio-press.ts [--presses N] [--debounce MS]
+//
+// The real `intercom` runs with the fake chip behind the real character-device
+// backend (gpio.backend: fake); the benchmark is the button: it writes the
+// line's level into the chip's stimulus socket, stamping the moment just
+// before the first edge, and the SIP relay of sip-spy.ts stamps the INVITE as
+// it leaves the station. Each press is clean (one edge) or bouncing (five
+// edges 1 ms apart, as a worn push button gives), then released after the
+// call ends (the callee answers 486). Nothing is asserted; figures are
+// printed. The latency includes the debounce time by design: a press counts
+// only once the line has been stable that long, so the figure to look at is
+// the excess over the debounce time.
+import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sendControl } from '../../src/control/client.ts';
+import { startIntercom, type IntercomInstance } from '../../test/e2e/intercom-process.ts';
+import { startKamailio, type Kamailio } from '../../test/support/kamailio.ts';
+import { makeTempDir, waitUntil } from '../../test/support/process.ts';
+import { startSipSpy, type SipSpy } from './sip-spy.ts';
+
+const PASSWORDS = { door: 'door-secret' };
+const SPY_ADDRESS = '127.0.0.3';
+const LINE = 17;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function stats(values: number[]): string {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+  return `n=${s.length} min ${s[0]!.toFixed(1)}  median ${at(0.5).toFixed(1)}  p95 ${at(0.95).toFixed(1)}  max ${s[s.length - 1]!.toFixed(1)} ms`;
+}
+
+async function main(): Promise<void> {
+  const presses = Math.max(1, Math.round(arg('--presses', 20)));
+  const debounceMs = Math.round(arg('--debounce', 30));
+  const tmp = makeTempDir('intercom-bench-gpio-');
+  let kam: Kamailio | undefined;
+  let spy: SipSpy | undefined;
+  let door: IntercomInstance | undefined;
+  let stim: Socket | undefined;
+  try {
+    kam = await startKamailio({ users: PASSWORDS });
+    spy = await startSipSpy({ address: SPY_ADDRESS, proxy: { address: kam.address, port: kam.port } });
+    door = await startIntercom({
+      sip: { server: spy.serverHostport, domain: kam.domain, user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bench', call: [spy.calleeUri], gpio: { chip: 'gpiochip0', line: LINE } }],
+      gpio: { backend: 'fake', fake_dir: tmp.path, debounce_ms: debounceMs },
+      audio: { input: 'none', output: 'none' },
+    });
+    const control = join(door.dir, 'control.sock');
+    const idle = async () =>
+      waitUntil('idle', async () => {
+        const r = await sendControl(control, { cmd: 'status' });
+        return r.ok && 'status' in r && r.status.call === null;
+      }, { timeoutMs: 10_000, intervalMs: 10 });
+    const s = createConnection(join(tmp.path, 'stimulus.sock'));
+    stim = s;
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', resolve);
+      s.once('error', reject);
+    });
+    s.on('data', () => {});
+    const level = (v: 'low' | 'high') => s.write(`gpiochip0 ${LINE} ${v}\n`);
+
+    const results: Record<'clean' | 'bouncing', number[]> = { clean: [], bouncing: [] };
+    for (let i = 0; i < presses * 2; i++) {
+      const kind = i % 2 === 0 ? 'clean' : 'bouncing';
+      await idle();
+      await sleep(50);
+      const from = spy.leaving.length;
+      const t0 = performance.now();
+      level('low');
+      if (kind === 'bouncing') {
+        for (const v of ['high', 'low', 'high', 'low'] as const) {
+          await sleep(1);
+          level(v);
+        }
+      }
+      const left = await waitUntil('INVITE', () => spy!.leaving[from], { timeoutMs: 5000, intervalMs: 1 });
+      results[kind].push(left.at - t0);
+      await idle();
+      level('high');
+      await sleep(debounceMs + 20);
+    }
+    console.log(`button edge -> INVITE on the wire (debounce ${debounceMs} ms, fake chip, real chardev backend, ${presses} presses each)`);
+    console.log(`  clean press:    ${stats(results.clean)}`);
+    console.log(`  bouncing press: ${stats(results.bouncing)}  (from the first of 5 edges, the last 4 ms later)`);
+    const excess = results.clean.map((v) => v - debounceMs);
+    console.log(`  clean, above the debounce time: ${stats(excess)}`);
+  } finally {
+    stim?.destroy();
+    await door?.terminate().catch(() => {});
+    await spy?.close();
+    await kam?.stop();
+    tmp.remove();
+  }
+}
+
+await main();
