@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSpeexDsp, type SpeexDsp } from '../../src/audio/dsp/speexdsp.ts';
 import { createVoiceProcessing, type VoiceConfig } from '../../src/audio/dsp/processing.ts';
+import { validateConfig } from '../../src/config/load.ts';
 import { convolve, erleDb, levelDbfs, mix, noiseSource, roomImpulse, runFrames, sine, speechLike, toPcm, toneDbfs } from '../support/echo-path.ts';
 
 const quiet = { debug() {}, info() {}, warn() {} };
@@ -61,6 +62,22 @@ describe('speex echo cancellation on a simulated echo path', () => {
       assert.ok(full > 35, `speex + noise suppression ERLE ${full.toFixed(1)} dB`);
     });
   }
+
+  it("covers a sound card's round trip with the default tail (a 128 ms tail cancels nothing there)", (t) => {
+    // Through PortAudio the played audio came back 170-200 ms later (playback queue, capture ring, device buffers).
+    const rate = 16000;
+    const r = validateConfig({ sip: { server: '127.0.0.1', user: 'door', password: 'x' }, buttons: [{ name: 'bell', call: ['101'] }] }, '/nonexistent');
+    assert.ok(r.ok);
+    const tailMs = r.config.audio.echo_tail_ms;
+    const far = speechLike({ rate, seconds: 6, level: 0.3, seed: 11 });
+    const near = toPcm(convolve(far, roomImpulse({ rate, delayMs: 190, gain: 0.5, decayMs: 15, lengthMs: 80 })));
+    const farPcm = toPcm(far);
+    const withDefault = erleDb(near, run(voice({ echo_tail_ms: tailMs }), rate, near, farPcm), farPcm, rate / 50, 4 * rate, farPcm.length);
+    const short = erleDb(near, run(voice({ echo_tail_ms: 128 }), rate, near, farPcm), farPcm, rate / 50, 4 * rate, farPcm.length);
+    t.diagnostic(`190 ms round trip: ERLE ${withDefault.toFixed(1)} dB with the default ${tailMs} ms tail, ${short.toFixed(1)} dB with 128 ms`);
+    assert.ok(withDefault > 15, `default tail: ERLE ${withDefault.toFixed(1)} dB`);
+    assert.ok(short < 3, `128 ms tail: ERLE ${short.toFixed(1)} dB`);
+  });
 
   it('lets a local talker through during double talk', (t) => {
     const rate = 8000;

@@ -23,7 +23,7 @@ function errors(audio: unknown): string[] {
 test('voice processing defaults: speex echo cancellation, noise suppression on, no AGC, 0 dB gains', () => {
   const a = valid(undefined).audio;
   assert.equal(a.echo_cancellation, 'speex');
-  assert.equal(a.echo_tail_ms, 128);
+  assert.equal(a.echo_tail_ms, 300);
   assert.equal(a.noise_suppression, true);
   assert.equal(a.agc, false);
   assert.equal(a.mic_gain_db, 0);
