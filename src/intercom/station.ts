@@ -226,7 +226,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   const showState = (): void => {
     const call = door.snapshot().call;
     hw.indicate(!registration.status.registered ? 'error' : call === null ? 'idle' : call.state === 'active' ? 'in_call' : 'calling');
-    hw.amplifier(call?.state === 'active');
+    // The speaker carries the ringback tone too, so the amplifier is on from the press.
+    hw.amplifier(call !== null);
   };
   const indicator = setInterval(showState, 100);
   indicator.unref();
