@@ -85,6 +85,8 @@ export interface Config {
     user_agent?: string;
     /** PEM file of the CA (or the server's own certificate) to trust for sip.transport tls, instead of the system's CAs. */
     tls_ca?: string;
+    /** true: encrypt every call's audio with SRTP, keys in SDP (SDES, RFC 4568); calls that cannot are refused. */
+    srtp?: boolean;
   };
   buttons: ButtonConfig[];
   /** Devices and codecs, plus echo cancellation, noise suppression and gains (voice-schema.ts). */
@@ -261,6 +263,7 @@ function sipSection(readSecret: SecretReader) {
       tls_ca: text()
         .refine((f) => f.startsWith('/'), { error: 'must be an absolute path to a PEM file' })
         .optional(),
+      srtp: z.boolean({ error: 'must be true or false' }).optional(),
     })
     .superRefine((v: unknown, ctx) => {
       if (!isRecord(v)) return;

@@ -23,6 +23,8 @@ import { Registration } from '../sip/registration.ts';
 import { resolveServer, ServerLink } from './server-link.ts';
 import type { Protocol } from '../sip/transport-port.ts';
 import { UserAgent } from '../sip/user-agent.ts';
+import { answerSdes, newSdesKey, offerWithSdes, type SdesKey } from '../sdp/sdes.ts';
+import { SrtpLink } from '../runtime/srtp-socket.ts';
 import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
 import type { CommandResult, StationControl, StationStatus } from './station-api.ts';
 import { targetUri } from './targets.ts';
@@ -95,12 +97,17 @@ interface Leg {
   call: OutgoingCall | IncomingCall;
   target: string;
   negotiated?: Negotiated;
+  /** The answerer's SRTP key (RFC 4568), when the call is encrypted. */
+  srtpKey?: SdesKey;
 }
 
 /** The media of the current door call, shared by all legs (one offer rings every target). */
 interface CallMedia {
   socket: RtpSocket;
   offer: Buffer;
+  /** Our SRTP key in the offer (sip.srtp), and the link once a leg answered with its own. */
+  sdes?: SdesKey;
+  srtp?: SrtpLink;
   loop?: MediaLoop;
   /** The codec the connected leg negotiated, for status. */
   codec?: string;
@@ -279,9 +286,14 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     try {
       const socket = await openRtpSocket({
         host: local.address,
-        onRtp: (b, from) => media?.loop?.onRtp(b, from),
+        onRtp: (b, from) => {
+          // With SRTP only authentic packets reach the loop; the rest are dropped and counted.
+          const plain = media?.srtp ? media.srtp.receive(b) : media?.sdes ? undefined : b;
+          if (plain) media?.loop?.onRtp(plain, from);
+        },
         onRtcp: (b, from) => media?.loop?.onRtcp(b, from),
       });
+      const sdes = sipCfg.srtp === true ? newSdesKey() : undefined;
       const offer = buildOffer({
         address: local.address,
         port: socket.port,
@@ -292,7 +304,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
         sessionVersion: 1,
         username: sipCfg.user,
       });
-      return { socket, offer: Buffer.from(offer) };
+      return { socket, offer: Buffer.from(sdes ? offerWithSdes(offer, sdes) : offer), ...(sdes ? { sdes } : {}) };
     } catch (e) {
       log.error('media.unavailable', { reason: (e as Error).message });
       return undefined;
@@ -334,7 +346,19 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   function onAnswered(legId: number, sdp: Buffer): void {
     const leg = legs.get(legId);
     if (!leg) return;
-    const n = parseAnswer(sdp.toString('utf8'), config.audio.codecs);
+    let text = sdp.toString('utf8');
+    if (media?.sdes) {
+      // sip.srtp: an answer without a key for our suite is refused, never run in the clear.
+      const s = answerSdes(text, media.sdes);
+      if ('error' in s) {
+        log.warn('call.bad-answer', { peer: leg.target, reason: s.error });
+        leg.call.hangup(s.error);
+        return;
+      }
+      text = s.plain;
+      leg.srtpKey = s.key;
+    }
+    const n = parseAnswer(text, config.audio.codecs);
     if ('error' in n) {
       log.warn('call.bad-answer', { peer: leg.target, reason: n.error });
       leg.call.hangup(n.error);
@@ -356,9 +380,10 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       ptimeMs: PTIME_MS,
       remote: n.remote,
     });
+    media.srtp = media.sdes && leg.srtpKey ? new SrtpLink(media.sdes, leg.srtpKey) : undefined;
     const loop = new MediaLoop({
       session,
-      socket: media.socket,
+      socket: media.srtp ? media.srtp.wrap(media.socket) : media.socket,
       source: audio.source,
       sink: audio.sink,
       remote: n.remote,
@@ -373,7 +398,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     media.loop = loop;
     media.codec = n.codec;
     loop.start();
-    log.info('media.started', { codec: n.codec, remote: `${n.remote.address}:${n.remote.port}` });
+    log.info('media.started', { codec: n.codec, remote: `${n.remote.address}:${n.remote.port}`, srtp: media.srtp !== undefined });
   }
 
   function onReoffer(legId: number, sdp: Buffer): Buffer | undefined {

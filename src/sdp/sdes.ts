@@ -1,0 +1,67 @@
+// SDES: SRTP keys carried in SDP (RFC 4568). Our offer turns the audio stream
+// into RTP/SAVP with one a=crypto line; the answer's matching line gives the
+// key the other side sends with. The rest of the negotiation is the plain
+// RTP one (offer-answer.ts), which sees the answer with the crypto removed.
+// The keys are only as secret as the signalling: use SIP over TLS.
+import { randomBytes } from 'node:crypto';
+import type { SrtpSuite } from '../media/srtp.ts';
+
+/** One direction's SRTP master key and salt, and the suite they are for. */
+export interface SdesKey {
+  suite: SrtpSuite;
+  key: Buffer;
+  salt: Buffer;
+}
+
+const SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
+
+/** A fresh random master key (16 bytes) and salt (14 bytes) from the system's CSPRNG. */
+export function newSdesKey(suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80'): SdesKey {
+  const b = randomBytes(30);
+  return { suite, key: b.subarray(0, 16), salt: b.subarray(16) };
+}
+
+function inline(k: SdesKey): string {
+  return `inline:${Buffer.concat([k.key, k.salt]).toString('base64')}`;
+}
+
+/** Our offer with the audio stream made RTP/SAVP and our key added (RFC 4568 §9.1). */
+export function offerWithSdes(sdp: string, k: SdesKey): string {
+  const lines = sdp.split('\r\n');
+  const i = lines.findIndex((l) => /^m=audio \d+ RTP\/AVP /.test(l));
+  if (i < 0) throw new Error('no RTP/AVP audio stream to protect');
+  lines[i] = lines[i]!.replace(' RTP/AVP ', ' RTP/SAVP ');
+  lines.splice(i + 1, 0, `a=crypto:1 ${k.suite} ${inline(k)}`);
+  return lines.join('\r\n');
+}
+
+/**
+ * The answerer's key from an answer to our SDES offer, and the answer as plain
+ * RTP/AVP for the codec negotiation; an error when the audio stream is not
+ * SRTP or carries no key for a suite we offered (RFC 4568 §7.1.3).
+ */
+export function answerSdes(sdp: string, offered: SdesKey): { plain: string; key: SdesKey } | { error: string } {
+  const lines = sdp.split(/\r?\n/);
+  const m = lines.findIndex((l) => l.startsWith('m=audio '));
+  if (m < 0) return { error: 'no audio stream in the answer' };
+  if (!/^m=audio \d+ RTP\/SAVP /.test(lines[m]!)) return { error: 'the answer has no SRTP (RTP/SAVP) audio stream' };
+  let end = lines.findIndex((l, i) => i > m && l.startsWith('m='));
+  if (end < 0) end = lines.length;
+  let key: SdesKey | undefined;
+  for (let i = m + 1; i < end; i++) {
+    const c = /^a=crypto:\d+ (\S+) inline:([A-Za-z0-9+/=]+)/.exec(lines[i]!);
+    if (!c) continue;
+    const suite = SUITES.find((s) => s === c[1]);
+    if (!suite || suite !== offered.suite) continue;
+    const raw = Buffer.from(c[2]!, 'base64');
+    if (raw.length !== 30) continue;
+    key = { suite, key: raw.subarray(0, 16), salt: raw.subarray(16) };
+    break;
+  }
+  if (!key) return { error: `the answer carries no ${offered.suite} key` };
+  const plain = lines
+    .filter((l, i) => !(i > m && i < end && l.startsWith('a=crypto:')))
+    .map((l, i) => (i === m ? l.replace(' RTP/SAVP ', ' RTP/AVP ') : l))
+    .join('\r\n');
+  return { plain, key };
+}
