@@ -45,6 +45,7 @@ describe('door hardware over GPIO (fake chip, real backend)', { timeout: 120_000
         exit_button: { chip: 'gpiochip0', line: EXIT },
         contact: { chip: 'gpiochip0', line: CONTACT },
         open_ms: 60000,
+        codes: ['7394'],
       },
       gpio: { backend: 'fake', fake_dir: pinsDir.path, debounce_ms: 30, leds: { idle: { chip: 'gpiochip0', line: LED_IDLE } } },
       audio: { input: 'none', output: 'none' },
@@ -130,5 +131,20 @@ describe('door hardware over GPIO (fake chip, real backend)', { timeout: 120_000
     door = d;
     assert.equal(pins.output('gpiochip0', RELAY), false, 'de-energised at start-up');
     assert.equal((await d.status()).door.open, false);
+  });
+
+  it('the code keyed on the phone during a button call energises the relay', async () => {
+    const d = door!;
+    const established = phone.events().filter((e) => e.type === 'CALL_ESTABLISHED').length;
+    await pins.levels('gpiochip0', BUTTON, ['low']);
+    await waitUntil('call answered', () => phone.events().filter((e) => e.type === 'CALL_ESTABLISHED').length > established, { timeoutMs: 10_000 });
+    await waitUntil('call active', async () => (await d.status()).call?.state === 'active', { timeoutMs: 5000 });
+    await pins.levels('gpiochip0', BUTTON, ['high']);
+    await phone.sendDtmf('7394');
+    await waitUntil('relay energised', () => pins.output('gpiochip0', RELAY) === true, { timeoutMs: 5000 });
+    assert.match(d.logs(), /event=door\.opened by=dtmf/);
+    assert.equal(await d.terminate(), 0);
+    door = undefined;
+    assert.equal(pins.output('gpiochip0', RELAY), false);
   });
 });
