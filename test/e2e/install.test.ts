@@ -109,12 +109,15 @@ describe('scripts/install.sh into a scratch root', { timeout: 180_000 }, () => {
     assert.match(readFileSync(join(root, 'etc/udev/rules.d/60-intercom-gpio.rules'), 'utf8'), /KERNEL=="gpiochip\*", GROUP="gpio", MODE="0660"/);
   });
 
-  it('the installed command runs and its check explains the empty secret', async () => {
+  it('the installed command runs the demo, and its check explains the empty secret', async () => {
     const bin = join(root, 'usr/lib/intercom/bin/intercom');
     const version = await runCommand(bin, ['--version']);
     assert.equal(version.code, 0, version.stderr);
     const pkg = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string };
     assert.equal(version.stdout.trim(), pkg.version);
+    // The whole station, from the installed copy with only run-time dependencies.
+    const demo = await runCommand(bin, ['demo'], { timeoutMs: 60_000 });
+    assert.equal(demo.code, 0, `${demo.stdout}\n${demo.stderr}`);
     const check = await runCommand(bin, ['check', '--config', join(root, 'etc/intercom/config.yaml')]);
     assert.equal(check.code, 2);
     assert.match(check.stderr, /^sip\.password_file: \S+sip\.secret is empty$/m);
