@@ -117,3 +117,26 @@ describe('session timers (RFC 4028)', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('re-INVITE (hold, resume, address change)', { timeout: 60_000 }, () => {
+  it('hold is answered recvonly, resume at a new port sendrecv; the call stays up until the phone hangs up', async () => {
+    const kam = await startKamailio({ users: PASSWORDS });
+    const sipp = await startSipp({ scenario: 'uas-hold-resume', timeoutMs: 30_000 });
+    const door = await startIntercom({
+      sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: [sipp.uri('hold')] }],
+      audio: { input: 'none', output: 'none' },
+    });
+    try {
+      await door.cli('press');
+      const r = await sipp.done;
+      assert.equal(r.successful, 1, r.errors || r.output);
+      await waitUntil('ended by the phone', () => /event=call\.ended .*by=remote/.test(door.logs()), { timeoutMs: 5000 });
+      assert.doesNotMatch(door.logs(), /call\.reoffer-refused/);
+    } finally {
+      await door.terminate().catch(() => undefined);
+      await sipp.stop();
+      await kam.stop();
+    }
+  });
+});
