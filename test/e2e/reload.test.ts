@@ -3,6 +3,7 @@
 // the running config stays; a SIP change re-registers.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { startBaresip, type Baresip } from '../support/baresip.ts';
 import { startKamailio, type Kamailio } from '../support/kamailio.ts';
 import { waitUntil } from '../support/process.ts';
 import { startIntercom, type IntercomInstance } from './intercom-process.ts';
@@ -10,18 +11,21 @@ import { startIntercom, type IntercomInstance } from './intercom-process.ts';
 describe('config reload', { timeout: 90_000 }, () => {
   let kam: Kamailio;
   let door: IntercomInstance;
+  let phone: Baresip;
   const sip = { server: '', user: 'door', password: 'door-pw' };
   const registers = (): number =>
     kam.logs().split('\n').filter((l) => l.includes('recv REGISTER') && l.includes(`${door.address}:${door.port}`)).length;
 
   before(async () => {
-    kam = await startKamailio({ users: { door: 'door-pw' } });
+    kam = await startKamailio({ users: { door: 'door-pw', '103': 'pw103' } });
     sip.server = kam.hostport;
+    phone = await startBaresip({ user: '103', password: 'pw103', registrar: kam, autoAnswer: true });
     door = await startIntercom({ sip, buttons: [{ name: 'bell', call: ['101'] }], door: { codes: ['7394'] } });
   });
 
   after(async () => {
     await door?.terminate().catch(() => {});
+    await phone?.stop();
     await kam?.stop();
   });
 
@@ -83,6 +87,28 @@ describe('config reload', { timeout: 90_000 }, () => {
     assert.match(door.logs(), /event=config-problem problem="buttons\[0\]\.call: must not be empty"/);
     assert.equal(door.process.hasExited(), false);
     assert.equal((await door.status()).registered, true);
+  });
+
+  it('a call in progress stays up through an in-place reload', async () => {
+    const buttons = [
+      { name: 'bell', call: ['101'] },
+      { name: 'flat', call: ['103'] },
+    ];
+    door.writeConfig({ sip, buttons });
+    assert.equal((await door.cli('reload')).code, 0);
+    assert.equal((await door.cli('press', '--button', 'flat')).code, 0);
+    await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
+    await waitUntil('call active', async () => (await door.status()).call?.state === 'active', { timeoutMs: 5000 });
+
+    door.writeConfig({ sip, buttons, door: { open_ms: 700 }, calls: { max_duration: 120 } });
+    const r = await door.cli('reload');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^applied in place: /);
+    const st = await door.status();
+    assert.equal(st.call?.state, 'active', 'the call is still up');
+    assert.ok(!phone.events().some((e) => e.type === 'CALL_CLOSED'), 'the phone saw no hangup');
+    assert.equal((await door.cli('hangup')).code, 0);
+    await phone.waitForEvent('CALL_CLOSED', 5000);
   });
 
   it('on SIGHUP, re-registers when a SIP setting changed', async () => {
