@@ -25,9 +25,10 @@ describe('ring groups', { timeout: 120_000 }, () => {
       buttons: [
         { name: 'both', call: ['101', '102'] },
         { name: 'flat-then-mobile', call: ['101'], ring_timeout: 2, fallback: [{ call: ['102'], ring_timeout: 20 }] },
+        { name: 'guarded', call: ['101'], confirm: true },
       ],
       audio: { input: 'none', output: 'none' },
-      calls: { min_interval: 0 },
+      calls: { min_interval: 0, confirm_timeout: 3 },
     });
   });
 
@@ -71,6 +72,27 @@ describe('ring groups', { timeout: 120_000 }, () => {
     await p102.waitForEvent('CALL_ESTABLISHED', 5000);
     await waitUntil('call active with 102', async () => /^sip:102@/.test((await door.status()).call?.peer ?? ''), { timeoutMs: 5000 });
     await endCall(p102);
+  });
+
+  it('voicemail guard: an answer without a key is hung up after confirm_timeout; with a key the call connects', async () => {
+    await door.cli('press', '--button', 'guarded');
+    await p101.waitForEvent('CALL_INCOMING', 5000);
+    await p101.answer();
+    await p101.waitForEvent('CALL_ESTABLISHED', 5000);
+    assert.equal((await door.status()).call?.state, 'ringing', 'answered, but not yet connected to the door');
+    // Like a voicemail: no key. The door gives up on it.
+    await p101.waitForEvent('CALL_CLOSED', 10_000);
+    assert.match(door.logs(), /event=call\.not-confirmed peer=sip:101@/);
+    await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
+
+    await door.cli('press', '--button', 'guarded');
+    await p101.waitForEvent('CALL_INCOMING', 5000);
+    await p101.answer();
+    await p101.waitForEvent('CALL_ESTABLISHED', 5000);
+    await p101.sendDtmf('5');
+    await waitUntil('call active', async () => (await door.status()).call?.state === 'active', { timeoutMs: 5000 });
+    assert.match(door.logs(), /event=call\.confirmed peer=sip:101@/);
+    await endCall(p101);
   });
 });
 
