@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { startControlServer } from '../control/server.ts';
 import type { ControlServer } from '../control/server.ts';
 import { deferredControl } from '../control/deferred-control.ts';
-import type { StationControl } from '../intercom/station-api.ts';
+import type { CommandResult, StationControl } from '../intercom/station-api.ts';
 import { createLogger } from '../log/logger.ts';
 import type { LogSink, Logger } from '../log/logger.ts';
 import { switchableLogger } from '../log/switchable.ts';
@@ -147,9 +147,13 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     },
     log,
   );
-  const deferred = { ...deferredControl(() => station), reload: () => reloader.reload('command') };
-  // Registered before starting: Node's default for SIGHUP is to exit.
   let started = false;
+  const deferred = {
+    ...deferredControl(() => station),
+    reload: async (): Promise<CommandResult> =>
+      started ? reloader.reload('command') : { ok: false, error: 'the station is still starting' },
+  };
+  // Registered before starting: Node's default for SIGHUP is to exit.
   const onHangup = (): void => {
     // After the start, reloads queue up behind one another (even while one restarts the station).
     if (started) void reloader.reload('SIGHUP');
