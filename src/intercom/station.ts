@@ -572,6 +572,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       }
       const busy = door.snapshot().call;
       feed({ type: 'press', ...(button !== undefined ? { button } : {}) });
+      if (busy && config.calls.press_during_call === 'restart') return { ok: true, detail: `the ${busy.state} call was restarted` };
       return busy ? { ok: true, detail: `a call is already ${busy.state}; press ignored` } : { ok: true };
     },
     hangup(): CommandResult {
