@@ -572,7 +572,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       }
       const busy = door.snapshot().call;
       feed({ type: 'press', ...(button !== undefined ? { button } : {}) });
-      if (busy && config.calls.press_during_call === 'restart') return { ok: true, detail: `the ${busy.state} call was restarted` };
+      const after = door.snapshot().call;
+      if (busy && after && after.since !== busy.since) return { ok: true, detail: `the ${busy.state} call was restarted` };
       return busy ? { ok: true, detail: `a call is already ${busy.state}; press ignored` } : { ok: true };
     },
     hangup(): CommandResult {
