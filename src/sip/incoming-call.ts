@@ -11,6 +11,7 @@ import type { Authenticator } from './authenticator.ts';
 import type { EndCause } from './call.ts';
 import { answerStatelessInDialog, checkCseqOrder, repeat2xx, type Repeater } from './dialog-support.ts';
 import { answerRefer, type ReferSubscription } from './refer.ts';
+import { formatSessionExpires, parseSessionExpires, SessionTimer } from './session-timer.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
 
 /** ringing: 180 sent; accepted: 2xx sent, no ACK yet; active: ACKed; ended: over (a BYE may still be in flight). */
@@ -64,6 +65,8 @@ export class IncomingCall implements DialogOwner {
   private isReleased = false;
   /** The transfer the caller asked for, whose progress it is told (RFC 3515 §2.4.4). */
   private refer?: ReferSubscription;
+  /** Session timer (RFC 4028) the caller asked for; the caller refreshes, we watch. */
+  private sessionTimer?: SessionTimer;
 
   constructor(
     private readonly ua: UserAgent,
@@ -117,7 +120,9 @@ export class IncomingCall implements DialogOwner {
     if (this.phase !== 'ringing') return false;
     this.phase = 'accepted';
     this.localSdp = sdp;
-    const ok = this.inviteResponse(200, 'OK', { ...this.dialogHeaders(), contentType: 'application/sdp' }, sdp);
+    const headers = { ...this.dialogHeaders(), contentType: 'application/sdp' };
+    headers.other = { ...headers.other, ...this.sessionTimerHeaders(this.invite) };
+    const ok = this.inviteResponse(200, 'OK', headers, sdp);
     this.tx.respond(ok);
     this.okRepeat = repeat2xx(this.ua, ok, this.tx.responseDest, this.timerConfig, () => this.noAck());
     return true;
@@ -216,6 +221,32 @@ export class IncomingCall implements DialogOwner {
     });
   }
 
+  // RFC 4028 §9: a caller that supports timers and asks for one (Session-Expires)
+  // gets it, and refreshes it (refresher=uac): we only watch, and end the call
+  // with BYE when no refresh comes (§10). Each re-INVITE from it is a refresh.
+  private sessionTimerHeaders(req: SipRequest): Record<string, string[]> {
+    const asked = parseSessionExpires(req);
+    const supports = (req.headers.other['supported'] ?? []).some((v) => /(^|,)\s*timer\s*(,|$)/i.test(v));
+    if (!asked || !supports) {
+      // A refresh without the header keeps the running timer going.
+      const running = this.sessionTimer?.state;
+      if (running) this.sessionTimer!.arm(running.seconds, false);
+      return {};
+    }
+    this.sessionTimer ??= new SessionTimer(this.ua.timers, {
+      refresh: () => {},
+      expire: () => {
+        if (this.phase !== 'active' && this.phase !== 'accepted') return;
+        this.opts.log.warn('call.session-expired', { callId: this.callId, peer: this.peer });
+        if (this.phase === 'active') this.sendBye();
+        else this.byeWanted = true;
+        this.end({ by: 'network', reason: 'session expired without a refresh (RFC 4028)' });
+      },
+    });
+    this.sessionTimer.arm(asked.seconds, false);
+    return { 'session-expires': [formatSessionExpires({ seconds: asked.seconds, refresher: 'uac' })], require: ['timer'] };
+  }
+
   /** Tells the caller that asked for a transfer how the new call goes (1xx, or the final status). */
   notifyRefer(status: number): void {
     this.refer?.notify(status);
@@ -257,6 +288,7 @@ export class IncomingCall implements DialogOwner {
     this.isReleased = true;
     this.okRepeat?.stop();
     this.reinviteOk?.stop();
+    this.sessionTimer?.stop();
     this.tx.onCancel = undefined;
     this.ua.removeDialogOwner(this);
   }
@@ -312,7 +344,7 @@ export class IncomingCall implements DialogOwner {
     const contact = req.headers.contact === '*' ? undefined : req.headers.contact?.[0]?.uri;
     if (contact) this.remoteTarget = contact; // a target refresh (§12.2.2)
     this.localSdp = answer;
-    const ok = this.ua.makeResponse(req, 200, 'OK', { contact: [this.ua.contact()], contentType: 'application/sdp' }, answer);
+    const ok = this.ua.makeResponse(req, 200, 'OK', { contact: [this.ua.contact()], contentType: 'application/sdp', other: this.sessionTimerHeaders(req) }, answer);
     tx.respond(ok);
     this.reinviteOk?.stop();
     this.reinviteOk = repeat2xx(this.ua, ok, tx.responseDest, this.timerConfig);

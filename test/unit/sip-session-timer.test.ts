@@ -3,9 +3,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Authenticator } from '../../src/sip/authenticator.ts';
 import { OutgoingCall, type EndCause } from '../../src/sip/call.ts';
-import type { SipMessage } from '../../src/sip/message.ts';
+import { IncomingCall } from '../../src/sip/incoming-call.ts';
+import type { SipMessage, SipRequest } from '../../src/sip/message.ts';
 import { parseSessionExpires } from '../../src/sip/session-timer.ts';
-import { makeUa, quietLog, reply, requests, SERVER } from './sip-harness.ts';
+import { makeUa, quietLog, reply, requests, responses, SERVER } from './sip-harness.ts';
 
 const auth: Authenticator = { answer: () => ({ ok: false, rejected: false, error: 'none' }) };
 
@@ -70,6 +71,59 @@ describe('session timers (RFC 4028)', () => {
     const { sent, timers, ended } = answered();
     timers.advance(3_600_000);
     assert.equal(requests(sent, 'INVITE').length, 1);
+    assert.equal(ended(), undefined);
+  });
+});
+
+describe('session timers on incoming calls (RFC 4028 §9)', () => {
+  function incoming(other: Record<string, string[]>) {
+    const h = makeUa({ user: 'door', outboundProxy: undefined });
+    let call: IncomingCall | undefined;
+    let ended: EndCause | undefined;
+    h.ua.onIncomingInvite = (req, tx) => {
+      call = new IncomingCall(h.ua, req, tx, { log: quietLog, events: { onEnded: (c) => (ended = c) } });
+      call.start();
+    };
+    const invite: SipRequest = {
+      kind: 'request',
+      method: 'INVITE',
+      uri: 'sip:door@127.0.0.2:5070',
+      headers: {
+        via: [{ version: '2.0', protocol: 'UDP', host: '127.0.0.1', port: 5060, params: { branch: 'z9hG4bKinv' } }],
+        from: { uri: 'sip:101@127.0.0.1', params: { tag: 'caller' } },
+        to: { uri: 'sip:door@127.0.0.1', params: {} },
+        callId: 'st-1@127.0.0.1',
+        cseq: { seq: 1, method: 'INVITE' },
+        contact: [{ uri: 'sip:101@127.0.0.9', params: {} }],
+        contentType: 'application/sdp',
+        other,
+      },
+      body: Buffer.from('v=0\r\n'),
+    };
+    h.ua.receive(invite, SERVER);
+    call!.accept(Buffer.from('v=0\r\n'));
+    const ok = responses(h.sent).find((r) => r.status === 200)!;
+    const tag = String(ok.headers.to.params.tag);
+    h.ua.receive({ ...invite, method: 'ACK', headers: { ...invite.headers, to: { ...invite.headers.to, params: { tag } }, cseq: { seq: 1, method: 'ACK' }, via: [{ ...invite.headers.via[0]!, params: { branch: 'z9hG4bKack' } }] } }, SERVER);
+    return { ...h, ok, ended: () => ended, call: call! };
+  }
+
+  it('a caller that supports timers and asks for one refreshes it; without a refresh the door sends BYE', () => {
+    const { ok, timers, sent, ended, call } = incoming({ supported: ['timer'], 'session-expires': ['90'] });
+    assert.equal(ok.headers.other['session-expires']?.[0], '90;refresher=uac');
+    assert.equal(ok.headers.other['require']?.[0], 'timer');
+    assert.equal(call.state, 'active');
+    timers.advance(59_999);
+    assert.equal(ended(), undefined);
+    timers.advance(1);
+    assert.match(ended()?.reason ?? '', /session expired/);
+    assert.equal(requests(sent, 'BYE').length, 1);
+  });
+
+  it('a caller that does not support timers gets none', () => {
+    const { ok, timers, ended } = incoming({ 'session-expires': ['90'] });
+    assert.equal(ok.headers.other['session-expires'], undefined);
+    timers.advance(3_600_000);
     assert.equal(ended(), undefined);
   });
 });
