@@ -12,19 +12,22 @@ export interface ToneConfig {
   cadence_ms: number[];
   /** Level of each frequency in dBFS (a full-scale sine is 0). */
   level: number;
-  /** Total length in ms; absent means until stopped (ringback). */
-  duration_ms?: number;
+}
+
+/** A tone that stops by itself after `duration_ms`. */
+export interface ShortToneConfig extends ToneConfig {
+  duration_ms: number;
 }
 
 export interface TonesConfig {
   /** Ringback on the door's speaker while the called phones ring. */
   ringback: ToneConfig;
   /** Busy/failure signal when a call fails (busy, unreachable, no answer). */
-  busy: ToneConfig;
+  busy: ShortToneConfig;
   /** Door-open confirmation, on the speaker and into the call. */
-  confirm: ToneConfig;
+  confirm: ShortToneConfig;
   /** Call-ending warning, on the speaker and into the call. */
-  warning: ToneConfig & { before_s: number };
+  warning: ShortToneConfig & { before_s: number };
   /** Recorded prompts (WAV) played instead of a tone, by occasion; absolute paths once loaded. */
   prompts: Partial<Record<'ringback' | 'busy' | 'unavailable' | 'confirm' | 'warning', string>>;
 }
@@ -50,12 +53,12 @@ interface ToneDefaults {
   frequencies: number[];
   cadence_ms: number[];
   level: number;
-  duration_ms?: number;
 }
 
 // The highest frequency has to stay below half of the narrowband (8 kHz) rate.
 const frequency = () => z.number().min(50, { error: 'must be from 50 to 3800 Hz' }).max(3800, { error: 'must be from 50 to 3800 Hz' });
 
+/** A tone that plays until it is stopped (ringback). */
 const tone = (d: ToneDefaults) =>
   z.strictObject({
     enabled: z.boolean().default(true),
@@ -66,9 +69,12 @@ const tone = (d: ToneDefaults) =>
       .refine((c) => c.length === 0 || c.some((ms) => ms > 0), { error: 'must not be all zero' })
       .default(d.cadence_ms),
     level: level().default(d.level),
-    ...(d.duration_ms !== undefined
-      ? { duration_ms: z.number().int({ error: 'must be whole milliseconds' }).min(20).max(60000, { error: 'must be from 20 to 60000 ms' }).default(d.duration_ms) }
-      : { duration_ms: z.undefined({ error: 'this tone plays until it is stopped; it has no duration_ms' }).optional() }),
+  });
+
+/** A tone with a length of its own (busy, confirmation, warning). */
+const shortTone = (d: ToneDefaults & { duration_ms: number }) =>
+  tone(d).extend({
+    duration_ms: z.number().int({ error: 'must be whole milliseconds' }).min(20).max(60000, { error: 'must be from 20 to 60000 ms' }).default(d.duration_ms),
   });
 
 const promptPath = () => z.string().min(1, { error: 'must be the path of a WAV file' });
@@ -77,12 +83,13 @@ const promptPath = () => z.string().min(1, { error: 'must be the path of a WAV f
 export const tonesSection = () =>
   z.strictObject({
     ringback: tone({ frequencies: [425], cadence_ms: [1000, 4000], level: -20 }).prefault({}),
-    busy: tone({ frequencies: [425], cadence_ms: [480, 480], level: -20, duration_ms: 3000 }).prefault({}),
-    confirm: tone({ frequencies: [1400], cadence_ms: [150, 100], level: -16, duration_ms: 500 }).prefault({}),
-    warning: tone({ frequencies: [950], cadence_ms: [200, 200], level: -18, duration_ms: 1200 })
+    busy: shortTone({ frequencies: [425], cadence_ms: [480, 480], level: -20, duration_ms: 3000 }).prefault({}),
+    confirm: shortTone({ frequencies: [1400], cadence_ms: [150, 100], level: -16, duration_ms: 500 }).prefault({}),
+    warning: shortTone({ frequencies: [950], cadence_ms: [200, 200], level: -18, duration_ms: 1200 })
       .extend({ before_s: z.number().min(0).max(3600, { error: 'must be from 0 to 3600 seconds' }).default(30) })
       .prefault({}),
-    prompts: z
+    // `prompts:` with every line commented out is YAML null: the same as leaving it out.
+    prompts: z.preprocess((v) => (v === null ? undefined : v), z
       .strictObject({
         ringback: promptPath().optional(),
         busy: promptPath().optional(),
@@ -90,7 +97,7 @@ export const tonesSection = () =>
         confirm: promptPath().optional(),
         warning: promptPath().optional(),
       })
-      .prefault({}),
+      .prefault({})),
   });
 
 // Compile-time proof that the section produces exactly `TonesConfig`.

@@ -39,7 +39,7 @@ export async function loadCueSounds(tones: TonesConfig, fmt: AudioFormat): Promi
       frequencies: t.frequencies.filter((f) => f < fmt.sampleRate / 2),
       levelDbfs: t.level,
       cadenceMs: t.cadence_ms,
-      ...(t.duration_ms !== undefined ? { durationMs: t.duration_ms } : {}),
+      ...('duration_ms' in t && typeof t.duration_ms === 'number' ? { durationMs: t.duration_ms } : {}),
     });
   };
 }
