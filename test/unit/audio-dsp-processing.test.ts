@@ -24,7 +24,7 @@ function recorder() {
   return { lines, log: { debug: at('debug'), info: at('info'), warn: at('warn') } };
 }
 
-const missing = () => ({ ok: false as const, reason: 'libspeexdsp not found (install the libspeexdsp1 package): libspeexdsp.so.1: cannot open shared object file' });
+const missing = () => ({ ok: false as const, reason: 'libspeexdsp cannot be loaded (install the libspeexdsp1 package): libspeexdsp.so.1: cannot open shared object file' });
 const FMT = { sampleRate: 8000, frameSamples: 160 };
 
 describe('voice processing modes', () => {

@@ -183,7 +183,7 @@ describe('speex native state', () => {
     const r = loadSpeexDsp(['libspeexdsp-not-here.so.9']);
     assert.equal(r.ok, false);
     if (!r.ok) {
-      assert.match(r.reason, /libspeexdsp not found \(install the libspeexdsp1 package\)/);
+      assert.match(r.reason, /^libspeexdsp cannot be loaded \(install the libspeexdsp1 package\): libspeexdsp-not-here.so.9: /);
       assert.doesNotMatch(r.reason, /\n/);
     }
   });

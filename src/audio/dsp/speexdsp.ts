@@ -96,7 +96,7 @@ function tryLoad(names: readonly string[]): SpeexLoad {
       errors.push(`${name}: ${firstLine(e)}`);
     }
   }
-  return { ok: false, reason: `libspeexdsp not found (install the libspeexdsp1 package): ${errors[0] ?? 'no library name given'}` };
+  return { ok: false, reason: `libspeexdsp cannot be loaded (install the libspeexdsp1 package): ${errors[0] ?? 'no library name given'}` };
 }
 
 function firstLine(e: unknown): string {
