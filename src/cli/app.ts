@@ -29,6 +29,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   open: { ...help, ...config, ...socket },
   hw: { ...help, ...config, ...socket, json: { type: 'boolean' } },
   hash: { ...help, card: { type: 'string' }, pin: { type: 'string' } },
+  'outputs-off': { ...help, ...config },
   reload: { ...help, ...config, ...socket },
   doctor: { ...help, ...config, ...socket, json: { type: 'boolean' } },
   demo: { ...help },
@@ -72,6 +73,10 @@ async function dispatch(command: string, values: OptionValues, io: CliIO): Promi
     case 'hash': {
       const { hashCommand } = await import('./hw.ts');
       return hashCommand(stringOption(values, 'card'), stringOption(values, 'pin'), io);
+    }
+    case 'outputs-off': {
+      const { outputsOffCommand } = await import('./hw.ts');
+      return outputsOffCommand(configPath(values), io);
     }
     case 'doctor': {
       const { doctorCommand } = await import('./doctor.ts');

@@ -18,6 +18,7 @@ Commands:
   open     pulse the door opener
   hw       board profile and live state of buttons, contacts, relay, LEDs, readers
   hash     the hash of a card ID or keypad PIN, for access.cards / access.pins
+  outputs-off  drive the opener relay, LEDs and amplifier off (for ExecStopPost=)
   reload   apply the edited config file to the running station (like SIGHUP)
   doctor   check config, SIP server, registration, devices, clock, disk: verdicts and fixes
   demo     a self-contained demonstration (no SIP server, no hardware)
@@ -174,6 +175,20 @@ Options:
 ${HELP}
 
 Exit status: 0, or 2 when neither or both are given.`,
+
+  'outputs-off': `Usage: intercom outputs-off [--config FILE]
+
+Claims every configured GPIO output (door.relay, gpio.leds.*, gpio.amplifier)
+at its inactive level and releases it, so the opener is off. Meant for the
+service's ExecStopPost=, which systemd runs even when the station was killed
+outright (kill -9, out of memory), when no code of the station could switch
+the relay off. While the station runs its lines are busy and this fails.
+
+Options:
+${CONFIG}
+${HELP}
+
+Exit status: 0 every output is off, 1 one could not be claimed, 2 invalid config.`,
 
   demo: `Usage: intercom demo
 

@@ -1,13 +1,14 @@
 // `intercom hw`: the board profile in use and the live state of every input,
 // output and reader, from the running station. `intercom hash`: the hash of a
 // card ID or PIN for the config's access lists.
+import { loadConfig, loadControlSocket } from '../config/load.ts';
 import { readProfile } from '../config/profile.ts';
+import { createLogger } from '../log/logger.ts';
 import { sendControl } from '../control/client.ts';
-import type { HardwareSnapshot } from '../io/door-hardware.ts';
+import { driveOutputsOff, type HardwareSnapshot } from '../io/door-hardware.ts';
 import { hashCredential } from '../io/credentials.ts';
 import type { CliIO } from './io.ts';
 import { oneLine } from './io.ts';
-import { loadControlSocket } from '../config/load.ts';
 import type { RemoteTarget } from './remote.ts';
 
 function state(key: string, active: boolean | undefined): string {
@@ -76,4 +77,17 @@ export function hashCommand(card: string | undefined, pin: string | undefined, i
   }
   io.out(card !== undefined ? hashCredential('card', card) : hashCredential('pin', pin!));
   return 0;
+}
+
+/** `intercom outputs-off`: 0 when every configured output was driven off, 1 when one could not be, 2 on a bad config. */
+export async function outputsOffCommand(configPath: string, io: CliIO): Promise<number> {
+  const loaded = loadConfig(configPath);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) io.err(line);
+    return 2;
+  }
+  const log = createLogger({ level: 'warn', format: loaded.config.log.format });
+  const r = await driveOutputsOff(loaded.config, log);
+  for (const line of r.lines) (/: off \(|^no outputs/.test(line) ? io.out : io.err)(line);
+  return r.ok ? 0 : 1;
 }

@@ -271,3 +271,32 @@ export async function openDoorHardware(
     },
   };
 }
+
+/**
+ * Claims every configured output inactive and releases it again: the opener,
+ * LEDs and amplifier end up off. Meant for systemd's ExecStopPost=, which runs
+ * even after the station was killed outright. Returns one line per output.
+ */
+export async function driveOutputsOff(config: Config, log: Logger): Promise<{ ok: boolean; lines: string[] }> {
+  const { outputs } = configuredLines(config);
+  if (outputs.length === 0) return { ok: true, lines: ['no outputs configured'] };
+  let backend: GpioBackend;
+  try {
+    backend = await openGpioBackend({ backend: config.gpio.backend, ...(config.gpio.fake_dir ? { fakeDir: config.gpio.fake_dir } : {}) }, log);
+  } catch (e) {
+    return { ok: false, lines: [`gpio.backend: ${(e as Error).message}`] };
+  }
+  const lines: string[] = [];
+  let ok = true;
+  for (const [key, cfg] of outputs) {
+    try {
+      backend.output({ chip: cfg.chip, line: cfg.line, activeLow: cfg.active_low, consumer: CONSUMER }).close();
+      lines.push(`${key}: off (${cfg.chip} line ${cfg.line})`);
+    } catch (e) {
+      ok = false;
+      lines.push(`${key}: ${(e as Error).message}`);
+    }
+  }
+  await backend.close();
+  return { ok, lines };
+}

@@ -9,10 +9,11 @@
 // the program is restarted: so a test can see a relay left energised by a
 // killed process being switched off by the next start.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import { FakeKernel, type FakeChipSpec, type OutputLevels } from './fake-chip.ts';
+import { GpioError } from './gpio.ts';
 
 /** A Raspberry Pi 4's chips as the kernel names them. */
 export const FAKE_PI_CHIPS: FakeChipSpec[] = [
@@ -29,6 +30,9 @@ const LEVELS: Record<string, boolean | undefined> = { low: false, '0': false, hi
 
 /** Starts the fake chip with its stimulus socket and state file in `dir`. */
 export async function openFakeGpioDevice(dir: string, log: Logger): Promise<FakeGpioDevice> {
+  const socketPath = join(dir, 'stimulus.sock');
+  // One process owns the chip, as one process owns a requested line: a second is refused.
+  if (await answers(socketPath)) throw new GpioError(`the fake GPIO chip in ${dir} is held by another process (its lines are busy)`);
   const kernel = new FakeKernel(FAKE_PI_CHIPS);
   const stateFile = join(dir, 'outputs.json');
   try {
@@ -41,7 +45,6 @@ export async function openFakeGpioDevice(dir: string, log: Logger): Promise<Fake
     writeFileSync(tmp, JSON.stringify(kernel.outputs()));
     renameSync(tmp, stateFile);
   };
-  const socketPath = join(dir, 'stimulus.sock');
   rmSync(socketPath, { force: true });
   const server: Server = createServer((conn) => {
     let buffer = '';
@@ -66,6 +69,17 @@ export async function openFakeGpioDevice(dir: string, log: Logger): Promise<Fake
     kernel,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
 }
 
 function apply(kernel: FakeKernel, line: string): string {

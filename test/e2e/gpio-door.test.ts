@@ -133,6 +133,23 @@ describe('door hardware over GPIO (fake chip, real backend)', { timeout: 120_000
     assert.equal((await d.status()).door.open, false);
   });
 
+  it('after a kill -9, intercom outputs-off (the unit\'s ExecStopPost=) switches the relay off; while running it refuses', async () => {
+    const d = door!;
+    assert.equal((await d.cli('open')).code, 0);
+    await waitUntil('relay energised', () => pins.output('gpiochip0', RELAY) === true, { timeoutMs: 3000 });
+    const busy = await d.cli('outputs-off');
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /held by another process \(its lines are busy\)/);
+    d.process.child.kill('SIGKILL');
+    await d.process.exited;
+    assert.equal(pins.output('gpiochip0', RELAY), true, 'still energised after the kill');
+    const off = await d.cli('outputs-off');
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout, /door\.relay: off \(gpiochip0 line 27\)/);
+    assert.equal(pins.output('gpiochip0', RELAY), false);
+    door = await start();
+  });
+
   it('the code keyed on the phone during a button call energises the relay', async () => {
     const d = door!;
     const established = phone.events().filter((e) => e.type === 'CALL_ESTABLISHED').length;
