@@ -5,7 +5,9 @@
 // active-high relay driver.
 import { z } from 'zod';
 
+/** Pull resistor of an input. */
 export type GpioBias = 'pull-up' | 'pull-down' | 'disabled' | 'as-is';
+/** gpio.backend values. */
 export type GpioBackendName = 'auto' | 'chardev' | 'sysfs' | 'fake';
 
 /** An input line: a button, the door contact or the exit button. */
@@ -28,6 +30,7 @@ export interface OutputLine {
   active_low: boolean;
 }
 
+/** The `gpio:` section, parsed. */
 export interface GpioConfig {
   /** auto: the character device when /dev/gpiochip* exists, else sysfs; fake: the in-memory test chip. */
   backend: GpioBackendName;

@@ -5,8 +5,10 @@
 // working credential in plain text.
 import { z } from 'zod';
 
+/** What a serial reader sends: card IDs or key presses. */
 export type ReaderKind = 'card' | 'keypad';
 
+/** One entry of `readers:`. */
 export interface SerialReaderConfig {
   /** Used in logs and status. */
   name: string;
@@ -17,6 +19,7 @@ export interface SerialReaderConfig {
   kind: ReaderKind;
 }
 
+/** The `access:` section, parsed. */
 export interface AccessConfig {
   /** Hashes ("sha256:<hex>") of the card IDs that open the door. */
   cards: string[];

@@ -8,6 +8,7 @@ const STX = 0x02;
 const ETX = 0x03;
 const MAX_FRAME = 64;
 
+/** Options of a CardFrameParser. */
 export interface CardParserOptions {
   /** The same ID again within this time is the same presentation (default 2000 ms). */
   repeatMs?: number;

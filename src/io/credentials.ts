@@ -3,6 +3,7 @@
 // never matches as a PIN and the other way round.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+/** What a credential is: a card ID or a keypad PIN. */
 export type CredentialKind = 'card' | 'pin';
 
 /** Card IDs in one spelling: no spaces, upper-case hex. */

@@ -28,6 +28,7 @@ export interface HardwareEvents {
 /** Which status LED is lit. */
 export type Indication = 'error' | 'idle' | 'calling' | 'in_call';
 
+/** One configured line as status reports it. */
 export interface LineState {
   key: string;
   chip: string;
@@ -49,6 +50,7 @@ export interface HardwareSnapshot {
   readers: ReaderState[];
 }
 
+/** The door's peripherals as the station drives them. */
 export interface DoorHardware {
   /** Energises or releases the door opener. */
   setRelay(energised: boolean): void;

@@ -24,6 +24,7 @@ import {
 } from './gpio-uapi.ts';
 import { KernelError, type KernelPort } from './kernel-port.ts';
 
+/** A chip of the fake set: its device name, label and number of lines. */
 export interface FakeChipSpec {
   name: string;
   label: string;

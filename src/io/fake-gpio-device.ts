@@ -21,6 +21,7 @@ export const FAKE_PI_CHIPS: FakeChipSpec[] = [
   { name: 'gpiochip1', label: 'raspberrypi-exp-gpio', lines: 8 },
 ];
 
+/** The fake chip and its stimulus socket. */
 export interface FakeGpioDevice {
   kernel: FakeKernel;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { chardevBackend } from './chardev-backend.ts';
 import { GpioError, type GpioBackend } from './gpio.ts';
 
+/** Which backend to open, and where the fake and sysfs ones find their files. */
 export interface GpioBackendOptions {
   backend: GpioBackendName;
   fakeDir?: string;

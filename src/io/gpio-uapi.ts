@@ -11,6 +11,7 @@ function ioc(dir: number, nr: number, size: number): number {
 const IOC_READ = 2;
 const IOC_READ_WRITE = 3;
 
+/** sizeof of the uAPI structs, as in linux/gpio.h. */
 export const CHIPINFO_SIZE = 68;
 export const LINE_INFO_SIZE = 256;
 export const LINE_CONFIG_SIZE = 272;
@@ -22,6 +23,7 @@ const CONFIG_ATTR_SIZE = 24;
 const MAX_ATTRS = 10;
 const NAME_SIZE = 32;
 
+/** The ioctl request numbers the backend uses. */
 export const GPIO_GET_CHIPINFO_IOCTL = ioc(IOC_READ, 0x01, CHIPINFO_SIZE);
 export const GPIO_V2_GET_LINEINFO_IOCTL = ioc(IOC_READ_WRITE, 0x05, LINE_INFO_SIZE);
 export const GPIO_V2_GET_LINE_IOCTL = ioc(IOC_READ_WRITE, 0x07, LINE_REQUEST_SIZE);
@@ -49,6 +51,7 @@ export const AttrId = { FLAGS: 1, OUTPUT_VALUES: 2, DEBOUNCE: 3 } as const;
 /** enum gpio_v2_line_event_id. */
 export const EventId = { RISING_EDGE: 1, FALLING_EDGE: 2 } as const;
 
+/** struct gpiochip_info, decoded. */
 export interface ChipInfo {
   name: string;
   label: string;
@@ -65,6 +68,7 @@ export interface LineRequest {
   eventBufferSize?: number;
 }
 
+/** struct gpio_v2_line_event, decoded; `rising` is a logical (active-low applied) edge. */
 export interface LineEvent {
   timestampNs: bigint;
   rising: boolean;
@@ -73,6 +77,7 @@ export interface LineEvent {
   lineSeqno: number;
 }
 
+/** The parts of struct gpio_v2_line_info the backend reads. */
 export interface LineInfo {
   name: string;
   consumer: string;

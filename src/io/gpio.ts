@@ -5,6 +5,7 @@
 /** Pull resistor of an input: the kernel's bias options. */
 export type Bias = 'pull-up' | 'pull-down' | 'disabled' | 'as-is';
 
+/** A line to claim. */
 export interface LineSpec {
   /** Chip device name ("gpiochip0") or label ("pinctrl-bcm2711"). */
   chip: string;
@@ -16,16 +17,19 @@ export interface LineSpec {
   consumer: string;
 }
 
+/** An input line to claim, with its pull resistor. */
 export interface InputSpec extends LineSpec {
   bias: Bias;
 }
 
+/** A claimed input. */
 export interface GpioInput {
   /** Current logical value (true = active). */
   value(): boolean;
   close(): void;
 }
 
+/** A claimed output. */
 export interface GpioOutput {
   /** Drives the line active or inactive. */
   set(active: boolean): void;
@@ -35,6 +39,7 @@ export interface GpioOutput {
   close(): void;
 }
 
+/** A GPIO backend: chardev, sysfs or fake. */
 export interface GpioBackend {
   readonly name: string;
   /** Claims an input; `onEdge` gets each raw (undebounced) logical change. Throws GpioError. */

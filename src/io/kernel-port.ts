@@ -15,6 +15,7 @@ export class KernelError extends Error {
   }
 }
 
+/** The system calls of the character-device backend. */
 export interface KernelPort {
   /** Opens a device read-write; throws KernelError. */
   open(path: string): number;

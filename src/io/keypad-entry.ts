@@ -4,12 +4,14 @@
 // `maxWrong` wrong PINs in a row the keypad is ignored for `lockoutMs`,
 // which makes guessing a PIN a matter of days rather than minutes.
 
+/** Timeout between keys and the lock-out after wrong PINs. */
 export interface KeypadOptions {
   timeoutMs?: number;
   maxWrong?: number;
   lockoutMs?: number;
 }
 
+/** What a key did: nothing yet, a submitted PIN, or refused while locked. */
 export type KeypadResult =
   | { type: 'pin'; pin: string }
   | { type: 'locked'; untilMs: number }

@@ -9,6 +9,7 @@ import { credentialAllowed, hashCredential } from './credentials.ts';
 import { KeypadEntry } from './keypad-entry.ts';
 import { keepSerialOpen, type SerialLink } from './serial-port.ts';
 
+/** One reader as status reports it. */
 export interface ReaderState {
   name: string;
   kind: 'card' | 'keypad';
@@ -16,6 +17,7 @@ export interface ReaderState {
   connected: boolean;
 }
 
+/** The open readers. */
 export interface Readers {
   snapshot(): ReaderState[];
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.ts';
 
 const RETRY_MS = 2000;
 
+/** A serial device kept open. */
 export interface SerialLink {
   /** True while the device is open. */
   connected(): boolean;

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpioError } from './gpio.ts';
 
+/** A chip as sysfs describes it. */
 export interface SysfsChip {
   /** Directory name under the sysfs root ("gpiochip512"). */
   dir: string;
