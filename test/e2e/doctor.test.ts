@@ -19,6 +19,7 @@ interface Report {
 async function doctor(configPath: string): Promise<{ code: number | null; textCode: number | null; report: Report; text: string }> {
   const json = await runCommand(process.execPath, [INTERCOM_BIN, 'doctor', '--json', '--config', configPath], { timeoutMs: 30_000 });
   const text = await runCommand(process.execPath, [INTERCOM_BIN, 'doctor', '--config', configPath], { timeoutMs: 30_000 });
+  assert.ok(json.stdout.trim() !== '', `doctor --json printed nothing (exit ${json.code}): ${json.stderr}`);
   return { code: json.code, textCode: text.code, report: JSON.parse(json.stdout) as Report, text: text.stdout };
 }
 
