@@ -237,9 +237,10 @@ install_program() {
   for f in "${PROGRAM_FILES[@]}"; do
     [[ -e "$SRC/$f" ]] && run cp -a "$SRC/$f" "$stage/"
   done
-  # Only run-time dependencies; works offline (it only deletes).
+  # Only run-time dependencies; works offline (it only deletes). --install-links as in
+  # .npmrc (not copied): else the local intercom-naudiodon-build turns into a dangling link.
   if [[ -f "$SRC/package-lock.json" ]]; then
-    run npm prune --omit=dev --no-audit --no-fund --offline --prefix "$stage" --loglevel=error
+    run npm prune --omit=dev --install-links --no-audit --no-fund --offline --prefix "$stage" --loglevel=error
   fi
   run chown -R 0:0 "$stage"
   # The swap: the old version stays whole until the new one is complete.
