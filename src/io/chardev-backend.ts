@@ -164,7 +164,12 @@ export function chardevBackend(port: KernelPort, name = 'chardev'): GpioBackend 
         let n: number;
         try {
           n = port.read(fd, buf);
-        } catch {
+        } catch (e) {
+          // Readable but unreadable (the chip went away): stop polling it rather than spin.
+          if (!(e instanceof KernelError && (e.code === 'EAGAIN' || e.code === 'EINTR'))) {
+            watched.delete(fd);
+            retiring.add(fd);
+          }
           continue;
         }
         for (let at = 0; at + LINE_EVENT_SIZE <= n; at += LINE_EVENT_SIZE) w.onEdge(decodeLineEvent(buf, at).rising);
