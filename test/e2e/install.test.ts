@@ -93,6 +93,8 @@ describe('scripts/install.sh into a scratch root', { timeout: 180_000 }, () => {
     assert.ok(!existsSync(join(lib, 'node_modules/typescript')), 'development dependencies are pruned');
     // npm prune would turn this local package into a link to a folder that is not installed.
     assert.ok(lstatSync(join(lib, 'node_modules/intercom-naudiodon-build')).isDirectory(), 'intercom-naudiodon-build is a folder, not a dangling link');
+    // npm prune would turn this local package into a link to a folder that is not installed.
+    assert.ok(lstatSync(join(lib, 'node_modules/intercom-naudiodon-build')).isDirectory(), 'intercom-naudiodon-build is a folder, not a dangling link');
     assert.equal(statSync(join(lib, 'dist/cli/main.js')).uid, 0, 'the program belongs to root, not the service user');
 
     const etc = join(root, 'etc/intercom');
