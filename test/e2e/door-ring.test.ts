@@ -120,4 +120,34 @@ describe('limits', { timeout: 60_000 }, () => {
       await kam.stop();
     }
   });
+
+  it('a press during a call restarts it (press_during_call: restart); the call ends a while after the door opened', async () => {
+    const kam = await startKamailio({ users: PASSWORDS });
+    const phone = await startBaresip({ user: '101', password: PASSWORDS['101'], registrar: kam, autoAnswer: true });
+    const door = await startIntercom({
+      sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: ['101'] }],
+      audio: { input: 'none', output: 'none' },
+      door: { open_ms: 200, codes: ['7394'] },
+      calls: { press_during_call: 'restart', end_after_open: 1 },
+    });
+    try {
+      await door.cli('press');
+      await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
+      const again = await door.cli('press');
+      assert.match(again.stdout + again.stderr, /restarted/);
+      await phone.waitForEvent('CALL_CLOSED', 5000);
+      await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
+      assert.match(door.logs(), /event=call\.restarted /);
+      await waitUntil('call active', async () => (await door.status()).call?.state === 'active', { timeoutMs: 5000 });
+      for (const d of '7394') await phone.sendDtmf(d);
+      // Nobody hangs up: the door ends the call 1 s after it opened.
+      await phone.waitForEvent('CALL_CLOSED', 10_000);
+      assert.match(door.logs(), /event=door\.opened by=dtmf:codes\[0\][\s\S]*event=call\.end-after-open afterS=1/);
+    } finally {
+      await door.terminate();
+      await phone.stop();
+      await kam.stop();
+    }
+  });
 });
