@@ -1,6 +1,7 @@
 // Choosing a PortAudio device from what the installer wrote in the config:
-// `default`, an index from `intercom audio list`, an exact name, or a unique
-// case-insensitive part of a name.
+// `default`, an index from `intercom audio list`, an exact name, a unique
+// case-insensitive part of a name, or an ALSA card address such as `hw:1,0` or
+// `plughw:1` (PortAudio's ALSA names end in "(hw:CARD,DEVICE)").
 
 import { AudioOpenError } from './errors.ts';
 
@@ -30,6 +31,13 @@ export function describeDevices(devices: readonly AudioDeviceInfo[], direction: 
   return list.map((d) => `${d.index}: ${JSON.stringify(d.name)}`).join(', ');
 }
 
+/** `hw:1,0`, `plughw:1` and the like, as card and device numbers; undefined for anything else. */
+function alsaAddress(q: string): { card: number; device: number | undefined } | undefined {
+  const m = /^(?:plug)?hw:(\d+)(?:,(\d+))?$/i.exec(q);
+  if (!m) return undefined;
+  return { card: Number(m[1]), device: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
 /** Picks the device `query` names for `direction`; throws AudioOpenError listing the candidates otherwise. */
 export function selectDevice(devices: readonly AudioDeviceInfo[], query: string, direction: AudioDirection): AudioDeviceInfo {
   const candidates = devices.filter((d) => usable(d, direction));
@@ -55,6 +63,14 @@ export function selectDevice(devices: readonly AudioDeviceInfo[], query: string,
 
   const exact = candidates.find((d) => d.name === q);
   if (exact) return exact;
+  const alsa = alsaAddress(q);
+  if (alsa) {
+    // PortAudio opens ALSA devices through its own conversion, so hw and plughw both mean the card.
+    const onCard = candidates.filter((d) => d.name.endsWith(`(hw:${alsa.card},${alsa.device ?? 0})`));
+    const [first] = onCard;
+    if (first && onCard.length === 1) return first;
+    throw new AudioOpenError(`no ${direction} device on ALSA card ${alsa.card} device ${alsa.device ?? 0} (${JSON.stringify(q)}); ${available}`);
+  }
   const needle = q.toLowerCase();
   const partial = candidates.filter((d) => d.name.toLowerCase().includes(needle));
   const [only] = partial;
