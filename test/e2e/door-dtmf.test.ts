@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startBaresip, type Baresip } from '../support/baresip.ts';
 import { startKamailio, type Kamailio } from '../support/kamailio.ts';
 import { waitUntil } from '../support/process.ts';
+import { startSipp } from '../support/sipp.ts';
 import { startIntercom, type IntercomInstance } from './intercom-process.ts';
 
 const PASSWORDS = { door: 'door-secret', '101': 'pw101' };
@@ -87,5 +88,30 @@ describe('door opening by DTMF', { timeout: 90_000 }, () => {
     assert.match(text.stdout, /recent:\n/);
     assert.match(text.stdout, / door-opened by=dtmf:codes\[0\]/);
     assert.doesNotMatch(JSON.stringify(st) + text.stdout, /7394/);
+  });
+});
+
+describe('door opening by SIP INFO (application/dtmf-relay)', { timeout: 60_000 }, () => {
+  it('the code keyed as INFO requests opens the door', async () => {
+    const kam = await startKamailio({ users: PASSWORDS });
+    const sipp = await startSipp({ scenario: 'uas-info-dtmf', pauseMs: 1000 });
+    const door = await startIntercom({
+      sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: [sipp.uri('info')] }],
+      audio: { input: 'none', output: 'none' },
+      door: { open_ms: 200, codes: ['7394'] },
+    });
+    try {
+      await door.cli('press');
+      const r = await sipp.done;
+      assert.equal(r.successful, 1, r.errors || r.output);
+      assert.equal(count(door.logs(), /event=dtmf\.key via=info/), 4);
+      assert.equal((await door.status()).door.opened, 1);
+      assert.match(door.logs(), /event=door\.opened by=dtmf:codes\[0\]/);
+    } finally {
+      await door.terminate();
+      await sipp.stop();
+      await kam.stop();
+    }
   });
 });
