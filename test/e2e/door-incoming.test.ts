@@ -8,17 +8,23 @@ import { startBaresip, type Baresip } from '../support/baresip.ts';
 import { startKamailio, type Kamailio } from '../support/kamailio.ts';
 import { waitUntil } from '../support/process.ts';
 import { startSipp } from '../support/sipp.ts';
+import { makeToneWav, measureTone } from '../support/audio-measure.ts';
+import { makeTempDir } from '../support/process.ts';
+import { join } from 'node:path';
 import { startIntercom, type IntercomInstance } from './intercom-process.ts';
 
 const PASSWORDS = { door: 'door-secret', '101': 'pw101', '102': 'pw102' };
 
 describe('incoming calls: only listed users, only through the registrar', { timeout: 90_000 }, () => {
+  const tmp = makeTempDir('incoming-');
+  const hello = join(tmp.path, 'hello-700.wav');
   let kam: Kamailio;
   let flat: Baresip;
   let other: Baresip;
   let door: IntercomInstance;
 
   before(async () => {
+    await makeToneWav(hello, { freq: 700, seconds: 1.5 });
     kam = await startKamailio({ users: PASSWORDS });
     flat = await startBaresip({ user: '101', password: PASSWORDS['101'], registrar: kam });
     other = await startBaresip({ user: '102', password: PASSWORDS['102'], registrar: kam });
@@ -27,7 +33,7 @@ describe('incoming calls: only listed users, only through the registrar', { time
       buttons: [{ name: 'bell', call: ['101'] }],
       audio: { input: 'none', output: 'none' },
       door: { open_ms: 200, codes: ['7394'] },
-      incoming: { enabled: true, allow: ['101'] },
+      incoming: { enabled: true, allow: ['101'], announcement: hello },
     });
   });
 
@@ -36,6 +42,7 @@ describe('incoming calls: only listed users, only through the registrar', { time
     await flat?.stop();
     await other?.stop();
     await kam?.stop();
+    tmp.remove();
   });
 
   it('an INVITE straight to the door from another address is refused 403 at once; nothing rings', async () => {
@@ -62,7 +69,11 @@ describe('incoming calls: only listed users, only through the registrar', { time
     assert.match((await door.status()).call?.peer ?? '', /^sip:101@/);
     for (const d of '7394') await flat.sendDtmf(d);
     await waitUntil('door opened', async () => (await door.status()).door.opened === 1, { timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 1500));
     await flat.hangup();
+    // The announcement was played into the call: the caller heard its 700 Hz.
+    const heard = await measureTone(flat.receivedWav(), 700);
+    assert.ok(heard.dbfs > -35, `700 Hz announcement at the caller: ${heard.dbfs.toFixed(1)} dBFS`);
     await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
     assert.match(door.logs(), /event=call\.incoming-answered peer=sip:101@/);
   });
