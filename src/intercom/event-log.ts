@@ -52,15 +52,20 @@ export class DoorEventLog {
     this.add({ at: now.toISOString(), kind, ...(event === 'call.incoming-answered' ? { incoming: true } : {}), ...fields });
   }
 
-  /** A refused incoming call; repeats from the same source fold into one entry with a count, so a scanner cannot flush the history. */
-  refused(source: string, reason: string, now: Date): void {
+  /**
+   * A refused incoming call; repeats fold into one entry with a count, so a
+   * scanner cannot flush the history. The caller's claimed identity is kept
+   * only for calls the registrar vouched for (a scanner's From means nothing).
+   */
+  refused(source: string, reason: string, now: Date, caller?: string): void {
+    const who = reason === 'not-from-registrar' ? undefined : caller;
     const last = this.entries[this.entries.length - 1];
-    if (last?.kind === 'refused' && last['from'] === source && last['reason'] === reason) {
+    if (last?.kind === 'refused' && last['from'] === source && last['reason'] === reason && last['caller'] === who) {
       last['count'] = Number(last['count'] ?? 1) + 1;
       last['last'] = now.toISOString();
       return;
     }
-    this.add({ at: now.toISOString(), kind: 'refused', from: source, reason });
+    this.add({ at: now.toISOString(), kind: 'refused', from: source, reason, ...(who !== undefined ? { caller: who } : {}) });
   }
 
   /** The newest `limit` entries, oldest first. */

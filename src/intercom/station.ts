@@ -478,7 +478,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     log,
     registrar: () => sipUa.identity.outboundProxy?.address,
     onAllowed: (req, tx, caller) => void takeIncoming(req, tx, caller),
-    onRefused: (_from, source, reason) => history.refused(source, reason, new Date()),
+    onRefused: (from, source, reason) => history.refused(source, reason, new Date(), from),
   });
 
   async function takeIncoming(req: SipRequest, tx: ServerTransaction, caller: string): Promise<void> {

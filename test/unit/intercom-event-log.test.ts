@@ -37,3 +37,20 @@ test('the event log is bounded', () => {
   for (let i = 0; i < 10; i++) events.fromLog('press', { button: `b${i}` }, new Date(i));
   assert.deepEqual(events.recent().map((e) => e['button']), ['b7', 'b8', 'b9']);
 });
+
+test('refusals fold by source, reason and (for registrar-vouched calls only) caller', () => {
+  const events = new DoorEventLog();
+  events.refused('203.0.113.9', 'not-from-registrar', new Date(0), 'sip:101@pbx');
+  events.refused('203.0.113.9', 'not-from-registrar', new Date(1), 'sip:999@pbx');
+  events.refused('10.0.0.1', 'not-allowed', new Date(2), 'sip:102@pbx');
+  events.refused('10.0.0.1', 'not-allowed', new Date(3), 'sip:103@pbx');
+  const got = events.recent();
+  assert.deepEqual(
+    got.map((e) => [e['from'], e['caller'], e['count']]),
+    [
+      ['203.0.113.9', undefined, 2],
+      ['10.0.0.1', 'sip:102@pbx', undefined],
+      ['10.0.0.1', 'sip:103@pbx', undefined],
+    ],
+  );
+});
