@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir, runCommand } from '../support/process.ts';
+import { stringify } from 'yaml';
+import { freePort } from '../support/ports.ts';
+import { makeTempDir, runCommand, spawnManaged, waitUntil } from '../support/process.ts';
 
 const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const INSTALL = join(ROOT_DIR, 'scripts/install.sh');
@@ -111,15 +113,32 @@ describe('scripts/install.sh into a scratch root', { timeout: 180_000 }, () => {
     assert.match(readFileSync(join(root, 'etc/udev/rules.d/60-intercom-gpio.rules'), 'utf8'), /KERNEL=="gpiochip\*", GROUP="gpio", MODE="0660"/);
   });
 
-  it('the installed command runs the demo, and its check explains the empty secret', async () => {
+  it('the installed command runs a station, and its check explains the empty secret', async () => {
     const bin = join(root, 'usr/lib/intercom/bin/intercom');
     const version = await runCommand(bin, ['--version']);
     assert.equal(version.code, 0, version.stderr);
     const pkg = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string };
     assert.equal(version.stdout.trim(), pkg.version);
-    // The whole station, from the installed copy with only run-time dependencies.
-    const demo = await runCommand(bin, ['demo'], { timeoutMs: 60_000 });
-    assert.equal(demo.code, 0, `${demo.stdout}\n${demo.stderr}`);
+    // The whole station starts and stops from the installed copy, with only run-time dependencies.
+    const port = await freePort('127.0.0.1');
+    const config = join(tmp.path, 'station.yaml');
+    writeFileSync(
+      config,
+      stringify({
+        sip: { server: `127.0.0.1:${port}`, user: 'door', password: 'pw', listen: '127.0.0.2' },
+        buttons: [{ name: 'bell', call: ['101'] }],
+        audio: { input: 'none', output: 'none' },
+        control: { socket: join(tmp.path, 'control.sock') },
+      }),
+      { mode: 0o600 },
+    );
+    const station = spawnManaged('intercom', bin, ['run', '--config', config], { timeoutMs: 60_000 });
+    await waitUntil('the installed station answers status', async () => (await runCommand(bin, ['status', '--json', '--config', config])).code === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    station.child.kill('SIGTERM');
+    assert.equal((await station.exited).code, 0, station.output());
     const check = await runCommand(bin, ['check', '--config', join(root, 'etc/intercom/config.yaml')]);
     assert.equal(check.code, 2);
     assert.match(check.stderr, /^sip\.password_file: \S+sip\.secret is empty$/m);
