@@ -38,6 +38,11 @@ export function incomingGate(opts: IncomingGateOptions): IncomingInviteHandler {
       return;
     }
     tx.respond(opts.ua.makeResponse(req, verdict.status, verdict.phrase));
+    // A stranger gets exactly one answer and leaves no state behind: no Timer G
+    // retransmissions (a spoofed source would turn them into a reflection
+    // attack) and no transaction held for 32 s per packet. A repeated INVITE
+    // just gets another single 403. The registrar keeps the reliable handshake.
+    if (verdict.reason === 'not-from-registrar') tx.terminate();
     opts.onRefused?.(req.headers.from.uri, source.address, verdict.reason);
     // The caller's claimed identity is only worth logging when the registrar vouches for it.
     const line = refusals.note(source.address, verdict.reason, Date.now());
