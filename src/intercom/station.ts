@@ -574,7 +574,9 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       feed({ type: 'press', ...(button !== undefined ? { button } : {}) });
       const after = door.snapshot().call;
       if (busy && after && after.since !== busy.since) return { ok: true, detail: `the ${busy.state} call was restarted` };
-      return busy ? { ok: true, detail: `a call is already ${busy.state}; press ignored` } : { ok: true };
+      if (busy) return { ok: true, detail: `a call is already ${busy.state}; press ignored` };
+      // calls.min_interval or calls.limit held it back (the log says which).
+      return after ? { ok: true } : { ok: true, detail: 'press ignored: too many calls too quickly (calls.min_interval, calls.limit)' };
     },
     hangup(): CommandResult {
       if (door.snapshot().call === null) return { ok: true, detail: 'no call' };
