@@ -71,7 +71,12 @@ export class ServerLink {
     this.monitor = new ServerMonitor(ua, {
       ...(opts.monitor ?? SERVER_MONITOR_DEFAULTS),
       log: opts.log,
-      onBack: () => registration.retryNow(),
+      // Back after an outage: the local address may have changed with it (a
+      // new DHCP lease after the router rebooted), so look again before registering.
+      onBack: () => {
+        const server = ua.identity.outboundProxy;
+        void (server && opts.onAddress ? opts.onAddress(server) : Promise.resolve()).then(() => registration.retryNow());
+      },
       onLost: () => void this.reresolve(),
     });
   }
