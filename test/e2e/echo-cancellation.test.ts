@@ -19,7 +19,7 @@ import { mix, sine, toPcm } from '../support/echo-path.ts';
 import { startIntercom } from './intercom-process.ts';
 
 const PASSWORDS = { door: 'door-secret', '101': 'pw101' };
-const TALK_MS = 4000;
+const TALK_MS = 3000;
 
 describe('echo cancellation in a real call', { timeout: 120_000 }, () => {
   let kam: Kamailio;
@@ -43,7 +43,7 @@ describe('echo cancellation in a real call', { timeout: 120_000 }, () => {
     tmp.remove();
   });
 
-  /** One call with the given mode; returns what the phone heard of its own tone and of the visitor, over the last 2 s. */
+  /** One call with the given mode; returns what the phone heard of its own tone and of the visitor, over the last 1.5 s. */
   async function callWith(mode: 'speex' | 'half-duplex' | 'off', t: { diagnostic(s: string): void }) {
     const door = await startIntercom({
       sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
@@ -60,7 +60,7 @@ describe('echo cancellation in a real call', { timeout: 120_000 }, () => {
       await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
       assert.match(door.logs(), new RegExp(`event=audio\\.processing echo=${mode}`));
       const heard = keepRecording(phone.receivedWav(), join(tmp.path, `heard-${mode}.wav`));
-      const range = { fromSec: (TALK_MS - 2000) / 1000, toSec: TALK_MS / 1000 };
+      const range = { fromSec: (TALK_MS - 1500) / 1000, toSec: TALK_MS / 1000 };
       const echo = await measureTone(heard, 1000, range);
       const visitor = await measureTone(heard, 600, range);
       t.diagnostic(`${mode}: the phone hears its own 1 kHz at ${echo.dbfs.toFixed(1)} dBFS, the visitor's 600 Hz at ${visitor.dbfs.toFixed(1)} dBFS`);
