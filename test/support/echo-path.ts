@@ -11,6 +11,7 @@ export function noiseSource(seed: number): () => number {
   };
 }
 
+/** Length, level, seed and band of a speech-like signal. */
 export interface SpeechLikeOptions {
   rate: number;
   seconds: number;
@@ -82,6 +83,7 @@ export function sine(rate: number, seconds: number, freq: number, level: number)
   return out;
 }
 
+/** Shape of a simulated speaker-to-microphone path. */
 export interface RoomOptions {
   rate: number;
   /** Direct path delay (speaker -> mic plus sound card buffering). */
