@@ -19,6 +19,7 @@ export interface ShortToneConfig extends ToneConfig {
   duration_ms: number;
 }
 
+/** The parsed `tones:` section with every default filled in. */
 export interface TonesConfig {
   /** Ringback on the door's speaker while the called phones ring. */
   ringback: ToneConfig;

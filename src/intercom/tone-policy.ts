@@ -11,6 +11,7 @@ export type ToneCue = 'ringback' | 'busy' | 'unavailable' | 'confirm' | 'warning
 /** Every cue, in the order config and docs list them. */
 export const TONE_CUES: readonly ToneCue[] = ['ringback', 'busy', 'unavailable', 'confirm', 'warning'];
 
+/** Play the sound of a cue (replacing whatever plays), or stop what plays. */
 export type ToneCommand = { type: 'play'; cue: ToneCue } | { type: 'stop' };
 
 /** SIP answers that mean "the callee is there but will not take it" (RFC 3261 486, 600, 603). */

@@ -10,6 +10,7 @@ import type { EventLog } from '../log/logger.ts';
 import { FrameClock } from '../media/frame-clock.ts';
 import type { Sound } from '../media/sound.ts';
 
+/** The speaker to play on, its format and frame period, and where to log. */
 export interface TonePlayerOptions {
   sink: AudioSink;
   format: AudioFormat;
