@@ -1,5 +1,5 @@
 // Hundreds of short calls' worth of media with the file backend: per call an RTP
-// socket, a session, a media loop that has the speaker lent by the tone player
+// socket, an RTP session, a media loop that has the speaker lent by the tone player
 // (with a confirmation tone mixed in), then stop, reclaim, close. Nothing may be
 // left behind: no timers, no sockets, no file descriptors.
 import assert from 'node:assert/strict';
