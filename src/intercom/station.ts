@@ -111,6 +111,13 @@ interface CallMedia {
   loop?: MediaLoop;
   /** The codec the connected leg negotiated, for status. */
   codec?: string;
+  /** RTP and RTCP sources of the connected leg ("address:port"). */
+  remote?: string[];
+  /**
+   * Sources of legs the call was handed over from (a transfer): their last
+   * packets, still in flight, must not be taken for the new leg's stream.
+   */
+  retired?: string[];
 }
 
 /** Starts the door station described by a validated config. */
@@ -287,11 +294,14 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       const socket = await openRtpSocket({
         host: local.address,
         onRtp: (b, from) => {
+          if (media?.retired?.includes(`${from.address}:${from.port}`)) return;
           // With SRTP only authentic packets reach the loop; the rest are dropped and counted.
           const plain = media?.srtp ? media.srtp.receive(b) : media?.sdes ? undefined : b;
           if (plain) media?.loop?.onRtp(plain, from);
         },
-        onRtcp: (b, from) => media?.loop?.onRtcp(b, from),
+        onRtcp: (b, from) => {
+          if (!media?.retired?.includes(`${from.address}:${from.port}`)) media?.loop?.onRtcp(b, from);
+        },
       });
       const sdes = sipCfg.srtp === true ? newSdesKey() : undefined;
       const offer = buildOffer({
@@ -394,6 +404,8 @@ export async function startStation(config: Config, log: Logger): Promise<Station
       overlay: player.lend(),
       processor: voice.create(FORMAT),
     });
+    if (media.loop && media.remote) media.retired = [...(media.retired ?? []), ...media.remote];
+    media.remote = [`${n.remote.address}:${n.remote.port}`, `${n.remote.address}:${n.rtcpPort ?? n.remote.port + 1}`];
     media.loop?.stop();
     media.loop = loop;
     media.codec = n.codec;
