@@ -8,7 +8,7 @@ import type { TimerHandle } from './clock.ts';
 import { newCallId, newTag } from './ids.ts';
 import type { ClientOutcome, ClientTransaction, ServerTransaction } from './transaction.ts';
 import type { Authenticator } from './authenticator.ts';
-import { answerStatelessInDialog, checkCseqOrder, repeat2xx, type Repeater } from './dialog-support.ts';
+import { answerStatelessInDialog, attachCredentials, checkCseqOrder, repeat2xx, sendBye, type Repeater } from './dialog-support.ts';
 import { answerRefer, type ReferSubscription } from './refer.ts';
 import { formatSessionExpires, parseSessionExpires, SessionTimer } from './session-timer.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
@@ -123,10 +123,7 @@ export class OutgoingCall implements DialogOwner {
       // RFC 4028 §7.1: we can refresh, so the callee or a proxy may time the session.
       other: { allow: [ALLOWED_METHODS.join(', ')], supported: ['timer'] },
     });
-    if (auth) {
-      if (auth.proxy) req.headers.proxyAuthorization = [auth.header];
-      else req.headers.authorization = [auth.header];
-    }
+    if (auth) attachCredentials(req, auth);
     this.inviteReq = req;
     this.gotProvisional = false;
     this.invite = ua.sendRequest(req, (o) => this.onInviteOutcome(o, req));
@@ -318,22 +315,10 @@ export class OutgoingCall implements DialogOwner {
     this.ua.sendRequest(cancel, () => {});
   }
 
-  private sendBye(authTry?: { header: AuthHeader; proxy: boolean }): void {
-    const bye = this.buildInDialog('BYE', ++this.cseq);
-    if (authTry) {
-      if (authTry.proxy) bye.headers.proxyAuthorization = [authTry.header];
-      else bye.headers.authorization = [authTry.header];
-    }
-    this.ua.sendRequest(bye, (o) => {
-      if (o.kind === 'response' && o.response.status < 200) return;
-      const s = o.kind === 'response' ? o.response.status : 0;
-      if (o.kind === 'response' && (s === 401 || s === 407) && !authTry) {
-        const a = this.opts.auth.answer(o.response, 'BYE', bye.uri);
-        if (a.ok) return this.sendBye({ header: a.header, proxy: a.proxy });
-      }
-      this.release();
-    });
+  private sendBye(): void {
+    sendBye(this.ua, () => this.buildInDialog('BYE', ++this.cseq), this.opts.auth, () => this.release());
   }
+
 
   // Reports the end once; the dialog itself is released separately, when no
   // CANCEL or BYE is left in flight.

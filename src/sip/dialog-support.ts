@@ -1,7 +1,8 @@
 // What both ends of a dialog do alike, whichever side sent the INVITE:
 // repeating a 2xx to INVITE until its ACK (§13.3.1.4), the CSeq order check
 // (§12.2.2), and answering the in-dialog requests that need no call state.
-import type { SipRequest, SipResponse } from './message.ts';
+import type { AuthHeader, SipRequest, SipResponse } from './message.ts';
+import type { Authenticator } from './authenticator.ts';
 import type { TimerConfig, ServerTransaction } from './transaction.ts';
 import type { Endpoint } from './transport-port.ts';
 import { ALLOWED_METHODS, type UserAgent } from './user-agent.ts';
@@ -71,4 +72,34 @@ export function answerStatelessInDialog(
       tx.respond(ua.makeResponse(req, 501, 'Not Implemented', allow));
       return true;
   }
+}
+
+/** Credentials answering a challenge, and whether a proxy (407) or the UAS (401) asked. */
+export interface Credentials {
+  header: AuthHeader;
+  proxy: boolean;
+}
+
+/** Puts credentials in the header the challenge asked for (RFC 3261 §22.2, §22.3). */
+export function attachCredentials(req: SipRequest, cred: Credentials): void {
+  if (cred.proxy) req.headers.proxyAuthorization = [cred.header];
+  else req.headers.authorization = [cred.header];
+}
+
+/**
+ * Sends the BYE that `build` makes (a fresh CSeq each time), answering one
+ * digest challenge; `done` runs once the BYE is over, however it ended, so the
+ * dialog can be forgotten.
+ */
+export function sendBye(ua: UserAgent, build: () => SipRequest, auth: Authenticator | undefined, done: () => void, cred?: Credentials): void {
+  const bye = build();
+  if (cred) attachCredentials(bye, cred);
+  ua.sendRequest(bye, (o) => {
+    if (o.kind === 'response' && o.response.status < 200) return;
+    if (o.kind === 'response' && (o.response.status === 401 || o.response.status === 407) && !cred && auth) {
+      const a = auth.answer(o.response, 'BYE', bye.uri);
+      if (a.ok) return sendBye(ua, build, auth, done, { header: a.header, proxy: a.proxy });
+    }
+    done();
+  });
 }

@@ -4,12 +4,12 @@
 // answer (§9.2), BYE in both directions (§15), and the in-dialog requests a
 // caller may send (re-INVITE, INFO, OPTIONS). Like call.ts it knows nothing
 // of media: it carries SDP bodies and reports events.
-import type { AuthHeader, NameAddr, SipRequest, SipResponse } from './message.ts';
+import type { NameAddr, SipRequest, SipResponse } from './message.ts';
 import { newTag } from './ids.ts';
 import { DEFAULT_TIMERS, type ServerTransaction, type TimerConfig } from './transaction.ts';
 import type { Authenticator } from './authenticator.ts';
 import type { EndCause } from './call.ts';
-import { answerStatelessInDialog, checkCseqOrder, repeat2xx, type Repeater } from './dialog-support.ts';
+import { answerStatelessInDialog, checkCseqOrder, repeat2xx, sendBye, type Repeater } from './dialog-support.ts';
 import { answerRefer, type ReferSubscription } from './refer.ts';
 import { formatSessionExpires, parseSessionExpires, SessionTimer } from './session-timer.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
@@ -258,22 +258,10 @@ export class IncomingCall implements DialogOwner {
     this.ua.sendRequest(this.buildInDialog(method, ++this.localCseq, { other, contentType, body }), () => {});
   }
 
-  private sendBye(authTry?: { header: AuthHeader; proxy: boolean }): void {
-    const bye = this.buildInDialog('BYE', ++this.localCseq);
-    if (authTry) {
-      if (authTry.proxy) bye.headers.proxyAuthorization = [authTry.header];
-      else bye.headers.authorization = [authTry.header];
-    }
-    this.ua.sendRequest(bye, (o) => {
-      if (o.kind === 'response' && o.response.status < 200) return;
-      const s = o.kind === 'response' ? o.response.status : 0;
-      if (o.kind === 'response' && (s === 401 || s === 407) && !authTry && this.opts.auth) {
-        const a = this.opts.auth.answer(o.response, 'BYE', bye.uri);
-        if (a.ok) return this.sendBye({ header: a.header, proxy: a.proxy });
-      }
-      this.release();
-    });
+  private sendBye(): void {
+    sendBye(this.ua, () => this.buildInDialog('BYE', ++this.localCseq), this.opts.auth, () => this.release());
   }
+
 
   // Reports the end once; the dialog itself is released when nothing is left in flight.
   private end(cause: EndCause): void {

@@ -9,6 +9,7 @@ import type { ClientOutcome } from './transaction.ts';
 import type { Authenticator } from './authenticator.ts';
 import { AUTH_BACKOFF, FAILURE_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { ALLOWED_METHODS, type UaLog, type UserAgent } from './user-agent.ts';
+import { attachCredentials } from './dialog-support.ts';
 
 export type RegistrationState = 'idle' | 'registering' | 'registered' | 'failed' | 'unregistering' | 'stopped';
 
@@ -143,10 +144,7 @@ export class Registration {
       expires,
       other: { allow: [ALLOWED_METHODS.join(', ')] },
     });
-    if (authHeader) {
-      if (proxy) req.headers.proxyAuthorization = [authHeader];
-      else req.headers.authorization = [authHeader];
-    }
+    if (authHeader) attachCredentials(req, { header: authHeader, proxy });
     ua.sendRequest(req, (o) => this.onOutcome(o, expires));
   }
 
