@@ -7,6 +7,10 @@ import type { ControlRequest, ControlResponse } from './protocol.ts';
 /** Why a command could not be delivered; the message is one line fit to print as is. */
 export class ControlClientError extends Error {
   override name = 'ControlClientError';
+  /** True when nothing listens on the socket at all (no station running), as opposed to one that failed to answer. */
+  constructor(message: string, readonly notRunning = false) {
+    super(message);
+  }
 }
 
 /** Sends one request and resolves with the response; rejects with a ControlClientError. */
@@ -42,7 +46,7 @@ export function sendControl(path: string, request: ControlRequest, timeoutMs = 3
     socket.on('end', () => finish(new ControlClientError(`the intercom on ${path} closed the connection without answering`)));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-        finish(new ControlClientError(`no intercom instance answers on ${path} (is it running?)`));
+        finish(new ControlClientError(`no intercom instance answers on ${path} (is it running?)`, true));
       } else {
         finish(new ControlClientError(`cannot connect to ${path}: ${fileProblem(err)}`));
       }

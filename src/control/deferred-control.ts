@@ -22,5 +22,6 @@ export function deferredControl(current: () => StationControl | undefined): Stat
     hangup: () => current()?.hangup() ?? NOT_READY,
     open: () => current()?.open() ?? NOT_READY,
     reload: async () => (await current()?.reload?.()) ?? NOT_READY,
+    audioTest: async () => (await current()?.audioTest?.()) ?? { ok: false, error: 'the station is still starting' },
   };
 }

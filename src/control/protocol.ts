@@ -1,5 +1,6 @@
 // The control socket's wire format: one JSON object per line in each direction.
 // Kept deliberately small; it is what `intercom status/press/hangup/open/reload` speak.
+import type { AudioTestResult } from '../intercom/audio-test.ts';
 import type { StationStatus } from '../intercom/station-api.ts';
 
 export type ControlRequest =
@@ -7,10 +8,12 @@ export type ControlRequest =
   | { cmd: 'press'; button?: string }
   | { cmd: 'hangup' }
   | { cmd: 'open' }
-  | { cmd: 'reload' };
+  | { cmd: 'reload' }
+  | { cmd: 'audio-test' };
 
 export type ControlResponse =
   | { ok: true; status: StationStatus }
+  | { ok: true; audioTest: AudioTestResult }
   | { ok: true; detail?: string }
   | { ok: false; error: string };
 
@@ -19,7 +22,7 @@ export const MAX_REQUEST_BYTES = 4096;
 /** Responses carry a status object, which is larger but still bounded. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-const COMMANDS = new Set(['status', 'press', 'hangup', 'open', 'reload']);
+const COMMANDS = new Set(['status', 'press', 'hangup', 'open', 'reload', 'audio-test']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -61,6 +64,10 @@ export function parseResponse(line: string): ControlResponse | undefined {
     return { ok: false, error: typeof data['error'] === 'string' ? data['error'] : 'failed (no reason given)' };
   }
   if (isRecord(data['status'])) return { ok: true, status: data['status'] as unknown as StationStatus };
+  const test = data['audioTest'];
+  if (isRecord(test) && typeof test['played'] === 'boolean' && typeof test['heard_dbfs'] === 'number' && typeof test['frames'] === 'number') {
+    return { ok: true, audioTest: { played: test['played'], heard_dbfs: test['heard_dbfs'], frames: test['frames'] } };
+  }
   return typeof data['detail'] === 'string' ? { ok: true, detail: data['detail'] } : { ok: true };
 }
 

@@ -121,6 +121,8 @@ function execute(control: StationControl, request: ControlRequest): ControlRespo
       return control.open();
     case 'reload':
       return control.reload ? control.reload() : { ok: false, error: 'this instance cannot reload its config' };
+    case 'audio-test':
+      return control.audioTest ? control.audioTest() : { ok: false, error: 'this instance cannot play a test tone' };
   }
 }
 

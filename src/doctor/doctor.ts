@@ -2,6 +2,7 @@
 // checks that need the config are skipped (and say so) when it is invalid.
 import type { Finding } from './finding.ts';
 import { finding } from './finding.ts';
+import { checkAudioLoopback } from './audio-loopback.ts';
 import { checkAudio, checkGpio, checkSerial, type ListDevices } from './hardware-checks.ts';
 import { checkConfig, checkRegistration, checkSipServer } from './station-checks.ts';
 import { checkClock, checkDisk, checkMemory, checkService } from './system-checks.ts';
@@ -23,9 +24,10 @@ export async function runDoctor(configPath: string, options: DoctorOptions): Pro
     const [sip, registration] = await Promise.all([checkSipServer(config), checkRegistration(config, options.socket)]);
     findings.push(sip, registration);
     findings.push(...(await checkAudio(config, options.listAudio)));
+    findings.push(await checkAudioLoopback(config, options.socket));
     findings.push(checkGpio(config));
   } else {
-    for (const check of ['sip-server', 'registration', 'audio', 'gpio']) {
+    for (const check of ['sip-server', 'registration', 'audio', 'audio-loopback', 'gpio']) {
       findings.push(finding(check, 'skip', 'needs a valid config'));
     }
   }

@@ -1,7 +1,12 @@
 // What the outside interface (CLI, control socket, later MQTT) may ask of a running door station.
+import type { AudioFormat } from '../audio/device.ts';
 import type { HardwareSnapshot } from '../io/door-hardware.ts';
 
+import type { AudioTestResult } from './audio-test.ts';
 import type { DoorLogEntry } from './event-log.ts';
+
+/** The sound card's format for the life of the station; `intercom doctor` opens the devices at the same one. */
+export const STATION_AUDIO_FORMAT: AudioFormat = { sampleRate: 16000, frameSamples: 320 };
 
 export type CallState = 'calling' | 'ringing' | 'active';
 
@@ -40,4 +45,6 @@ export interface StationControl {
   open(): CommandResult;
   /** Re-reads the config file and applies it (absent where the host cannot reload). */
   reload?(): Promise<CommandResult>;
+  /** Plays the doctor's test tone and measures what the microphone heard; refused during a call. */
+  audioTest?(): Promise<{ ok: true; audioTest: AudioTestResult } | { ok: false; error: string }>;
 }

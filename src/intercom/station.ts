@@ -26,7 +26,8 @@ import { UserAgent } from '../sip/user-agent.ts';
 import { answerSdes, newSdesKey, offerWithSdes, type SdesKey } from '../sdp/sdes.ts';
 import { SrtpLink } from '../runtime/srtp-socket.ts';
 import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
-import type { CommandResult, StationControl, StationStatus } from './station-api.ts';
+import { STATION_AUDIO_FORMAT, type CommandResult, type StationControl, type StationStatus } from './station-api.ts';
+import { captureFrames, heardLevelDbfs, testFrames, testToneSound } from './audio-test.ts';
 import { targetUri } from './targets.ts';
 import { openDoorHardware } from '../io/door-hardware.ts';
 import { toneCommands } from './tone-policy.ts';
@@ -47,7 +48,7 @@ import { pcmSound } from '../media/sound.ts';
 // keeps one clock and one device setup whatever a call negotiates; PortAudio
 // streams are never reopened per call, and a narrowband call costs only a
 // small streaming resampler.
-const FORMAT: AudioFormat = { sampleRate: 16000, frameSamples: 320 };
+const FORMAT: AudioFormat = STATION_AUDIO_FORMAT;
 const PTIME_MS = 20;
 const TELEPHONE_EVENT_PT = 101;
 
@@ -217,6 +218,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
   let media: CallMedia | undefined;
   let mediaOpening: Promise<CallMedia | undefined> | undefined;
   let stopping = false;
+  let audioTesting = false;
 
   const feed = (ev: DoorEvent): void => {
     const before = door.snapshot();
@@ -598,6 +600,27 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     open(): CommandResult {
       feed({ type: 'open', by: 'command' });
       return { ok: true };
+    },
+    async audioTest() {
+      // Between calls the speaker is the tone player's and nobody reads the microphone.
+      if (door.snapshot().call !== null || media) return { ok: false, error: 'a call is in progress; the audio test runs only between calls' };
+      if (audioTesting) return { ok: false, error: 'an audio test is already running' };
+      if (stopping) return { ok: false, error: 'the station is stopping' };
+      audioTesting = true;
+      try {
+        const frames = testFrames(PTIME_MS);
+        player.play(testToneSound(FORMAT));
+        const captured = await captureFrames(audio.source, frames, PTIME_MS, () => {
+          if (door.snapshot().call !== null) throw new Error('a call started during the audio test');
+        });
+        const heard = heardLevelDbfs(captured, FORMAT.sampleRate);
+        log.info('audio.test', { frames, heard_dbfs: heard });
+        return { ok: true as const, audioTest: { played: true, heard_dbfs: heard, frames } };
+      } catch (err) {
+        return { ok: false as const, error: (err as Error).message };
+      } finally {
+        audioTesting = false;
+      }
     },
     applyConfig(next: Config): void {
       // Only settings read afresh at each use change here; the rest restarts the station.
