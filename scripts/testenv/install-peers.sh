@@ -11,7 +11,8 @@ set -euo pipefail
 # systemd: systemd-analyze verifies the unit offline; python3 listens as NOTIFY_SOCKET.
 # pulseaudio, pulseaudio-utils, libasound2-plugins: a null sink paces PortAudio in real time.
 # portaudio19-dev: naudiodon built against the system PortAudio, as on arm64/armhf.
-# nftables, iproute2: packet loss between network namespaces for the jitter-buffer test.
+# nftables, iproute2: packet loss between network namespaces for the jitter-buffer test;
+# iproute2 also makes the namespaces and veth link the interface-outage test takes down.
 # libspeexdsp1: echo cancellation and noise suppression (loaded through koffi; no -dev needed).
 # socat: pty pairs stand in for serial card readers and keypads.
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3

@@ -349,6 +349,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
         onInfo: (type, body) => onInfo(type, body),
         onRefer: (target) => onRefer(legId, target),
       },
+      onUnreachable: (reason) => serverLink.onUnreachable(reason),
     });
     legs.set(legId, { call, target });
     log.info('call.placed', { peer: target, callId: call.callId });

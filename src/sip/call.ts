@@ -45,6 +45,12 @@ export interface OutgoingCallOptions {
   auth: Authenticator;
   log: UaLog;
   events: CallEvents;
+  /**
+   * The INVITE timed out or could not be sent. Told apart from onEnded so the
+   * station can start watching the server now: with UDP and no registration
+   * refresh due, a failed call may be the only sign that the network is gone.
+   */
+  onUnreachable?: (reason: string) => void;
 }
 
 /** Reason phrases for the failures a door station meets most. */
@@ -131,8 +137,10 @@ export class OutgoingCall implements DialogOwner {
 
   private onInviteOutcome(o: ClientOutcome, req: SipRequest): void {
     if (o.kind !== 'response') {
-      this.end({ by: 'network', reason: o.kind === 'timeout' ? 'no answer from the server (timeout)' : `cannot reach the server: ${o.reason}` });
+      const reason = o.kind === 'timeout' ? 'no answer from the server (timeout)' : `cannot reach the server: ${o.reason}`;
+      this.end({ by: 'network', reason });
       if (req === this.inviteReq) this.release();
+      this.opts.onUnreachable?.(reason);
       return;
     }
     const res = o.response;

@@ -37,6 +37,8 @@ export async function startIntercom(
   config: Record<string, unknown> & { sip: Record<string, unknown> },
   opts: {
     address?: string;
+    /** SIP port; default a free one on `address` (give it when the address exists only inside a namespace of `wrap`). */
+    port?: number;
     waitRegistered?: boolean;
     env?: NodeJS.ProcessEnv;
     /** A command prefix to run it under (e.g. unshare with a private /etc/hosts); it must exec the rest. */
@@ -44,7 +46,7 @@ export async function startIntercom(
   } = {},
 ): Promise<IntercomInstance> {
   const address = opts.address ?? '127.0.0.2';
-  const port = await freePort(address);
+  const port = opts.port ?? (await freePort(address));
   const tmp = makeTempDir('intercom-');
   const dir = tmp.path;
   const configPath = join(dir, 'door.yaml');

@@ -11,6 +11,12 @@ export const KAMAILIO_CFG = fileURLToPath(new URL('../../scripts/testenv/kamaili
 export interface KamailioOptions {
   /** Loopback address to listen on; also the SIP domain and realm. Default 127.0.0.1. */
   address?: string;
+  /**
+   * Run inside this network namespace (`ip netns exec`), which the test created
+   * and owns: then `address` may be any address of that namespace and `port`
+   * must be given (the test process cannot probe either from outside).
+   */
+  netns?: string;
   /** UDP and TCP port; default a free one. */
   port?: number;
   /** user -> plain password. */
@@ -64,7 +70,9 @@ function encodeUsers(users: Record<string, string>): string {
 /** Starts Kamailio and resolves once it answers SIP OPTIONS and its control socket. */
 export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamailio> {
   const address = opts.address ?? '127.0.0.1';
-  assertLoopback(address);
+  // Inside a private namespace nothing can leave this machine, whatever the address.
+  if (opts.netns === undefined) assertLoopback(address);
+  else if (opts.port === undefined) throw new Error('kamailio: a port is required with netns');
   const ownPort = opts.port === undefined;
   const port = opts.port ?? (await freePort(address));
   const temp = makeTempDir('intercom-kamailio-');
@@ -96,7 +104,10 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
     '-DD',
     '-E',
   ];
-  const proc = spawnManaged('kamailio', 'kamailio', args, { cwd: dir });
+  // `ip netns exec` execs kamailio in place, so the managed pid is Kamailio's own.
+  const proc = opts.netns === undefined
+    ? spawnManaged('kamailio', 'kamailio', args, { cwd: dir })
+    : spawnManaged('kamailio', 'ip', ['netns', 'exec', opts.netns, 'kamailio', ...args], { cwd: dir });
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -124,6 +135,10 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
       'kamailio to answer OPTIONS',
       async () => {
         if (proc.hasExited()) throw new Error(`kamailio exited:\n${proc.output()}`);
+        // From outside the namespace its address is unreachable; the control
+        // socket (a unix socket) answering below means it is up, since the SIP
+        // sockets are bound before the workers that serve it start.
+        if (opts.netns !== undefined) return true;
         return (await sipOptionsPing(address, port, 200)) === 200;
       },
       { timeoutMs: 10_000, intervalMs: 50 },

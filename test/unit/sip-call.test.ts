@@ -14,6 +14,7 @@ function setup() {
   const h = makeUa();
   const events: string[] = [];
   let ended: EndCause | undefined;
+  const unreachable: string[] = [];
   const call = new OutgoingCall(h.ua, {
     target: 'sip:101@127.0.0.1',
     offer: OFFER,
@@ -28,10 +29,11 @@ function setup() {
       },
       onInfo: (ct, body) => events.push(`info ${ct} ${body.toString()}`),
     },
+    onUnreachable: (reason) => unreachable.push(reason),
   });
   call.start();
   const invites = () => requests(h.sent, 'INVITE');
-  return { ...h, call, events, ended: () => ended, invite: () => invites().at(-1)! };
+  return { ...h, call, events, unreachable, ended: () => ended, invite: () => invites().at(-1)! };
 }
 
 function inDialog(from: SipRequest, method: string, seq: number): SipRequest {
@@ -151,18 +153,20 @@ describe('outgoing call (RFC 3261 §13)', () => {
     [603, 'Decline', /declined/],
   ] as const) {
     it(`${status} ends the call with a clear cause`, () => {
-      const { ua, invite, ended, call } = setup();
+      const { ua, invite, ended, call, unreachable } = setup();
       ua.receive(reply(invite(), status, reason, { toTag: 'x' }), SERVER);
       assert.equal(ended()?.status, status);
       assert.match(ended()?.reason ?? '', pattern);
       assert.ok(call.released);
+      assert.deepEqual(unreachable, [], 'an answer, even a refusal, proves the server is there');
     });
   }
 
-  it('no answer at all from the server ends the call as a timeout', () => {
-    const { timers, ended } = setup();
+  it('no answer at all from the server ends the call as a timeout, and says the server is unreachable', () => {
+    const { timers, ended, unreachable } = setup();
     timers.advance(33_000);
     assert.equal(ended()?.by, 'network');
     assert.match(ended()?.reason ?? '', /timeout/);
+    assert.deepEqual(unreachable, ['no answer from the server (timeout)']);
   });
 });
