@@ -327,7 +327,6 @@ export class OutgoingCall implements DialogOwner {
     sendBye(this.ua, () => this.buildInDialog('BYE', ++this.cseq), this.opts.auth, () => this.release());
   }
 
-
   // Reports the end once; the dialog itself is released separately, when no
   // CANCEL or BYE is left in flight.
   private end(cause: EndCause): void {

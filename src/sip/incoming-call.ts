@@ -262,7 +262,6 @@ export class IncomingCall implements DialogOwner {
     sendBye(this.ua, () => this.buildInDialog('BYE', ++this.localCseq), this.opts.auth, () => this.release());
   }
 
-
   // Reports the end once; the dialog itself is released when nothing is left in flight.
   private end(cause: EndCause): void {
     this.phase = 'ended';
