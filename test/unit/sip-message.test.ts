@@ -6,7 +6,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import {
   formatAuth,
@@ -21,6 +20,7 @@ import {
   type SipRequest,
   type SipResponse,
 } from '../../src/sip/message.ts';
+import { protosCases, protosPdu } from '../support/torture.ts';
 
 const PEER = '../shared/peer';
 
@@ -619,34 +619,8 @@ describe('fuzzing parseMessage', () => {
 
 // PROTOS c07-sip: 4527 INVITEs each malformed in one field. The only pass
 // criterion is no crash and no hang; here: only SipParseError, bounded time.
-function protosCases(): Buffer[] {
-  const tar = gunzipSync(readFileSync(`${PEER}/protos/c07-sip-cases.tar.gz`));
-  const out: Buffer[] = [];
-  for (let off = 0; off + 512 <= tar.length; ) {
-    const name = tar.subarray(off, off + 100).toString('latin1').replace(/\0.*$/s, '');
-    if (name === '') break;
-    const size = parseInt(tar.subarray(off + 124, off + 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-    const type = String.fromCharCode(tar[off + 156] ?? 0x30);
-    if ((type === '0' || type === '\0') && /cases\/\d+$/.test(name)) out.push(tar.subarray(off + 512, off + 512 + size));
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
-}
-
-// Fills the placeholders with loopback values and returns the first PDU.
-function firstPdu(c: Buffer): Buffer {
-  const sp = c.indexOf(0x20);
-  const len = Number(c.subarray(0, sp).toString('latin1'));
-  let text = c.subarray(sp + 1, sp + 1 + len).toString('latin1');
-  const fill: Record<string, string> = {
-    '<To>': 'door@127.0.0.1', '<From>': 'protos@127.0.0.2', '<From-Address>': '127.0.0.2', '<From-IP>': '127.0.0.2',
-    '<Local-Port>': '5062', '<Branch-ID>': '1', '<Call-ID>': 'protos-1', '<CSeq>': '1', '<Teardown-Method>': 'CANCEL',
-  };
-  for (const [k, v] of Object.entries(fill)) text = text.split(k).join(v);
-  const sepAt = text.indexOf('\r\n\r\n');
-  const bodyLen = sepAt < 0 ? 0 : Buffer.byteLength(text.slice(sepAt + 4), 'latin1');
-  return Buffer.from(text.split('<Content-Length>').join(String(bodyLen)), 'latin1');
-}
+const firstPdu = (c: Buffer) =>
+  protosPdu(c, 0, { to: 'door@127.0.0.1', from: 'protos@127.0.0.2', fromAddress: '127.0.0.2', localPort: 5062, id: 'protos-1' });
 
 describe('PROTOS c07-sip suite', () => {
   it('no case throws anything but SipParseError; the valid case 0 parses', () => {
