@@ -168,8 +168,6 @@ export class ClientTransaction {
   }
 
   private finish(outcome: ClientOutcome): void {
-    this.env.timers.clear(this.retransmitTimer);
-    this.env.timers.clear(this.timeoutTimer);
     this.terminate();
     this.tu.onOutcome(outcome);
   }
