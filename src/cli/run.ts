@@ -6,6 +6,7 @@ import { startControlServer } from '../control/server.ts';
 import type { ControlServer } from '../control/server.ts';
 import { deferredControl } from '../control/deferred-control.ts';
 import type { CommandResult, StationControl } from '../intercom/station-api.ts';
+import { StationEvents } from '../intercom/station-events.ts';
 import { createLogger } from '../log/logger.ts';
 import type { LogSink, Logger } from '../log/logger.ts';
 import { switchableLogger } from '../log/switchable.ts';
@@ -25,12 +26,12 @@ type Station = StationControl & {
   applyConfig?(next: Config): void;
 };
 /** How the station is started; replaceable so the run sequence can be tested without SIP. */
-export type StartStation = (config: Config, log: Logger) => Promise<Station>;
+export type StartStation = (config: Config, log: Logger, events: StationEvents) => Promise<Station>;
 
-async function defaultStartStation(config: Config, log: Logger): Promise<Station> {
+async function defaultStartStation(config: Config, log: Logger, events: StationEvents): Promise<Station> {
   // Loaded on demand: `check`, `status` and `--help` should not pull in the SIP and audio stack.
   const { startStation } = await import('../intercom/station.ts');
-  return startStation(config, log);
+  return startStation(config, log, events);
 }
 
 /** Resolves with the first SIGTERM/SIGINT; a second one exits at once. `stopNow` ends the wait from inside. */
@@ -111,6 +112,8 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   for (const problem of warnings) log.warn('config-warning', { problem });
 
   const signals = awaitStopSignal(log);
+  // Outlives any one station: watchers stay subscribed across reloads that restart the SIP side.
+  const events = new StationEvents((err) => log.warn('event-watcher-failed', { error: oneLine(err) }));
   let station: Station | undefined;
   let control: ControlServer | undefined;
   const status = () => deferred.status();
@@ -132,7 +135,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
         station = undefined;
         if (old) await stopStation(old, log);
         try {
-          station = await start(next, log);
+          station = await start(next, log, events);
         } catch (err) {
           throw new Error(oneLine(err));
         }
@@ -164,7 +167,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     log.info('starting', { version: packageVersion(), config: configPath, pid: process.pid });
     // The control socket is claimed first: a second instance is refused before it registers.
     control = await startControlServer(config.control.socket, deferred, log.child({ component: 'control' }));
-    station = await start(config, log);
+    station = await start(config, log, events);
     started = true;
     systemd.ready();
     log.info('running');

@@ -43,7 +43,11 @@ const DEFAULT_CAPACITY = 100;
 export class DoorEventLog {
   private readonly entries: DoorLogEntry[] = [];
 
-  constructor(private readonly capacity = DEFAULT_CAPACITY) {}
+  /** `onAdd` hears each new entry (not the repeats folded into a refused one). */
+  constructor(
+    private readonly capacity = DEFAULT_CAPACITY,
+    private readonly onAdd: (entry: DoorLogEntry) => void = () => {},
+  ) {}
 
   /** Takes a door log action's event and fields; keeps it when it is history. */
   fromLog(event: string, fields: Record<string, unknown>, now: Date): void {
@@ -75,6 +79,7 @@ export class DoorEventLog {
 
   private add(entry: DoorLogEntry): void {
     this.entries.push(entry);
+    this.onAdd({ ...entry });
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
   }
 }

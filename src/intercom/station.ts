@@ -36,6 +36,7 @@ import { codeLockout, doorCodes } from './door-settings.ts';
 import { dtmfFromInfo } from './dtmf-info.ts';
 import { callPolicy, doorButtons } from './door-settings.ts';
 import { incomingGate, loadAnnouncement } from './incoming-calls.ts';
+import { StationEvents } from './station-events.ts';
 import { DoorEventLog } from './event-log.ts';
 import { transferAllowed } from './targets.ts';
 import { IncomingCall } from '../sip/incoming-call.ts';
@@ -122,7 +123,7 @@ interface CallMedia {
 }
 
 /** Starts the door station described by a validated config. */
-export async function startStation(config: Config, log: Logger): Promise<Station> {
+export async function startStation(config: Config, log: Logger, events = new StationEvents()): Promise<Station> {
   const sipCfg = config.sip;
   const protocol: Protocol = sipCfg.transport === 'tcp' ? 'TCP' : sipCfg.transport === 'tls' ? 'TLS' : 'UDP';
   const tlsCa = protocol === 'TLS' && sipCfg.tls_ca !== undefined ? readTlsCa(sipCfg.tls_ca) : undefined;
@@ -213,7 +214,7 @@ export async function startStation(config: Config, log: Logger): Promise<Station
 
   const doorTimers = new Map<TimerName, NodeJS.Timeout>();
   /** Presses, calls, openings and refusals, for status. */
-  const history = new DoorEventLog();
+  const history = new DoorEventLog(undefined, (entry) => events.emit({ type: 'history', entry }));
   const legs = new Map<number, Leg>();
   let media: CallMedia | undefined;
   let mediaOpening: Promise<CallMedia | undefined> | undefined;
@@ -244,7 +245,14 @@ export async function startStation(config: Config, log: Logger): Promise<Station
     hw.indicate(!registration.status.registered ? 'error' : call === null ? 'idle' : call.state === 'active' ? 'in_call' : 'calling');
     // The speaker carries the ringback tone too, so the amplifier is on from the press.
     hw.amplifier(call !== null);
+    const reg = registration.status;
+    const key = JSON.stringify([reg.registered, reg.state, reg.lastError, call?.state, call?.peer, door.snapshot().door, hw.snapshot()]);
+    if (key !== lastStateKey) {
+      lastStateKey = key;
+      events.emit({ type: 'state' });
+    }
   };
+  let lastStateKey = '';
   const indicator = setInterval(showState, 100);
   indicator.unref();
 
