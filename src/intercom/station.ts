@@ -21,14 +21,14 @@ import { realTimers } from '../sip/clock.ts';
 import { DigestClient } from '../sip/digest.ts';
 import { Registration } from '../sip/registration.ts';
 import { resolveServer, ServerLink } from './server-link.ts';
-import type { Protocol } from '../sip/transport-port.ts';
+import { formatEndpoint, type Protocol } from '../sip/transport-port.ts';
 import { UserAgent } from '../sip/user-agent.ts';
 import { answerSdes, newSdesKey, offerWithSdes, type SdesKey } from '../sdp/sdes.ts';
 import { SrtpLink } from '../runtime/srtp-socket.ts';
 import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
 import { STATION_AUDIO_FORMAT, type CommandResult, type StationControl, type StationStatus } from './station-api.ts';
 import { captureFrames, heardLevelDbfs, testFrames, testToneSound } from './audio-test.ts';
-import { targetUri } from './targets.ts';
+import { reachableWithoutRegistrar, targetUri } from './targets.ts';
 import { openDoorHardware } from '../io/door-hardware.ts';
 import { toneCommands } from './tone-policy.ts';
 import { loadCueSounds } from './tones.ts';
@@ -341,6 +341,16 @@ export async function startStation(config: Config, log: Logger, events = new Sta
       return;
     }
     media = m;
+    // Registrar known to be down: a target it would have to find fails at once,
+    // so the next ring stage starts now instead of after a silent ring timeout;
+    // a target addressed by IP is called directly.
+    const registrarDown = serverLink.monitor.serverDown;
+    const direct = registrarDown ? reachableWithoutRegistrar(target, sipUa.identity.outboundProxy?.address, protocol) : undefined;
+    if (registrarDown && !direct) {
+      feed({ type: 'leg-ended', leg: legId, reason: 'registrar unreachable', status: 503, by: 'network' });
+      return;
+    }
+    if (direct) log.info('call.direct', { peer: target, via: formatEndpoint(direct), reason: 'registrar unreachable' });
     const call = new OutgoingCall(sipUa, {
       target,
       offer: m.offer,
@@ -357,7 +367,8 @@ export async function startStation(config: Config, log: Logger, events = new Sta
         onInfo: (type, body) => onInfo(type, body),
         onRefer: (target) => onRefer(legId, target),
       },
-      onUnreachable: (reason) => serverLink.onUnreachable(reason),
+      // A party called directly says nothing about the registrar.
+      ...(direct ? { direct } : { onUnreachable: (reason: string) => serverLink.onUnreachable(reason) }),
     });
     legs.set(legId, { call, target });
     log.info('call.placed', { peer: target, callId: call.callId });

@@ -12,6 +12,7 @@ import { answerStatelessInDialog, attachCredentials, checkCseqOrder, repeat2xx, 
 import { answerRefer, type ReferSubscription } from './refer.ts';
 import { formatSessionExpires, parseSessionExpires, SessionTimer } from './session-timer.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
+import type { Endpoint } from './transport-port.ts';
 
 export type CallPhase = 'calling' | 'ringing' | 'active' | 'ended';
 
@@ -51,6 +52,8 @@ export interface OutgoingCallOptions {
    * refresh due, a failed call may be the only sign that the network is gone.
    */
   onUnreachable?: (reason: string) => void;
+  /** Send the whole call straight here, not through the outbound proxy (UserAgent.routeDirectly). */
+  direct?: Endpoint;
 }
 
 /** Reason phrases for the failures a door station meets most. */
@@ -111,6 +114,7 @@ export class OutgoingCall implements DialogOwner {
   /** Sends the INVITE. */
   start(): void {
     this.ua.addDialogOwner(this);
+    if (this.opts.direct) this.ua.routeDirectly(this.callId, this.opts.direct);
     this.sendInvite();
   }
 
@@ -123,7 +127,7 @@ export class OutgoingCall implements DialogOwner {
       to: { uri: this.opts.target, params: {} },
       callId: this.callId,
       cseq: ++this.cseq,
-      contact: [ua.contact()],
+      contact: [ua.contact(this.opts.direct?.protocol)],
       body: this.opts.offer,
       contentType: 'application/sdp',
       // RFC 4028 §7.1: we can refresh, so the callee or a proxy may time the session.
@@ -217,7 +221,7 @@ export class OutgoingCall implements DialogOwner {
     const state = this.sessionTimer?.state;
     if (this.phase !== 'active' || !state) return;
     const req = this.buildInDialog('INVITE', ++this.cseq, {
-      contact: [this.ua.contact()],
+      contact: [this.ua.contact(this.opts.direct?.protocol)],
       body: this.opts.offer,
       contentType: 'application/sdp',
       other: { 'session-expires': [formatSessionExpires({ seconds: state.seconds, refresher: 'uac' })], supported: ['timer'], allow: [ALLOWED_METHODS.join(', ')] },
@@ -349,6 +353,7 @@ export class OutgoingCall implements DialogOwner {
     this.reinviteOk?.stop();
     this.sessionTimer?.stop();
     this.ua.removeDialogOwner(this);
+    this.ua.forgetDirect(this.callId);
   }
 
   // --- DialogOwner ----------------------------------------------------------

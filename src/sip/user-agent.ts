@@ -70,6 +70,8 @@ export class UserAgent {
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly env: TransactionEnv;
   private readonly dialogOwners: DialogOwner[] = [];
+  /** Calls sent straight to their target instead of through the outbound proxy, by Call-ID. */
+  private readonly direct = new Map<string, Endpoint>();
   /** What to do with an INVITE outside a dialog; refused with 486 until someone decides otherwise. */
   onIncomingInvite: IncomingInviteHandler = (req, tx) => tx.respond(this.makeResponse(req, 486, 'Busy Here'));
 
@@ -119,9 +121,23 @@ export class UserAgent {
    */
   publicAddress?: { address: string; port: number };
 
-  /** Our Contact: where this UA receives requests, on the transport it uses. */
-  contact(): NameAddr {
-    const p = this.identity.protocol;
+  /**
+   * Sends every request of the call `callId` straight to `target` (and, inside
+   * its dialog, to the remote target, §12.2.1.1) instead of through the
+   * outbound proxy: a party addressed by IP that must be reachable while the
+   * registrar is not. Undone by forgetDirect.
+   */
+  routeDirectly(callId: string, target: Endpoint): void {
+    this.direct.set(callId, target);
+  }
+
+  forgetDirect(callId: string): void {
+    this.direct.delete(callId);
+  }
+
+  /** Our Contact: where this UA receives requests, on the transport it uses (or `protocol`). */
+  contact(protocol?: Protocol): NameAddr {
+    const p = protocol ?? this.identity.protocol;
     const { address, port } = this.publicAddress ?? this.transport.local(p);
     const host = address.includes(':') ? `[${address}]` : address;
     const tp = p === 'UDP' ? '' : `;transport=${p.toLowerCase()}`;
@@ -130,7 +146,8 @@ export class UserAgent {
 
   /** Builds a request with Via, Max-Forwards and the optional User-Agent filled in. */
   buildRequest(spec: RequestSpec): SipRequest {
-    const p = this.identity.protocol;
+    // §18.1.1: the Via names the transport the request actually leaves on.
+    const p = this.direct.get(spec.callId)?.protocol ?? this.identity.protocol;
     const { address, port } = this.transport.local(p);
     const other: Record<string, string[]> = { ...(spec.other ?? {}) };
     if (this.identity.userAgent) other['user-agent'] = [this.identity.userAgent];
@@ -159,8 +176,10 @@ export class UserAgent {
 
   /** Where a request goes: the outbound proxy, else its first Route, else its Request-URI. */
   destinationFor(req: SipRequest): Endpoint | undefined {
-    if (this.identity.outboundProxy) return this.identity.outboundProxy;
+    const direct = this.direct.get(req.headers.callId);
     const first = req.headers.route?.[0]?.uri;
+    if (direct) return resolveTarget(first ?? req.uri, direct.protocol) ?? direct;
+    if (this.identity.outboundProxy) return this.identity.outboundProxy;
     return resolveTarget(first ?? req.uri, this.identity.protocol);
   }
 
