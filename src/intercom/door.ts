@@ -345,8 +345,10 @@ export class Door {
       const leg = c.legs.find((l) => l.id === ev.leg);
       if (!leg) return [];
       c.legs = c.legs.filter((l) => l.id !== ev.leg);
-      if (c.legs.length > 0 || c.confirming) return [log('info', 'call.leg-failed', fields(leg.target))];
-      if (c.stage + 1 < c.stages.length) return [log('info', 'call.leg-failed', fields(leg.target)), ...this.nextStage(c, 'no one reached', now)];
+      // A network failure (the registrar down) is worth a warning even when a fallback takes over.
+      const failed = log(ev.by === 'network' ? 'warn' : 'info', 'call.leg-failed', fields(leg.target));
+      if (c.legs.length > 0 || c.confirming) return [failed];
+      if (c.stage + 1 < c.stages.length) return [failed, ...this.nextStage(c, 'no one reached', now)];
       this.call = { phase: 'idle' };
       return [
         { type: 'cancel-timer', name: 'ring' },

@@ -9,7 +9,7 @@ import { reachableWithoutRegistrar } from '../../src/intercom/targets.ts';
 import { makeUa, quietLog, reply, requests, SERVER } from './sip-harness.ts';
 
 const HALL: Endpoint = { protocol: 'TCP', address: '127.0.0.5', port: 5090 };
-const auth = { answer: () => ({ ok: false as const, reason: 'none' }) };
+const auth = { answer: () => ({ ok: false as const, rejected: false, error: 'none' }) };
 
 function call(h: ReturnType<typeof makeUa>, target: string, direct?: Endpoint) {
   const ended: string[] = [];
