@@ -15,9 +15,11 @@ set -euo pipefail
 # iproute2 also makes the namespaces and veth link the interface-outage test takes down.
 # libspeexdsp1: echo cancellation and noise suppression (loaded through koffi; no -dev needed).
 # socat: pty pairs stand in for serial card readers and keypads.
+# fuse3, libfuse3-dev, gcc, pkg-config: the fake sysfs GPIO tree (test/support/fake-sysfs-gpio.c)
+# is a FUSE filesystem built by the test, mounted at /sys/class/gpio in a private mount namespace.
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
   pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1
-  kamailio-tls-modules openssl socat)
+  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
