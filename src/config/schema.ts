@@ -85,6 +85,14 @@ export interface Config {
     user_agent?: string;
     /** PEM file of the CA (or the server's own certificate) to trust for sip.transport tls, instead of the system's CAs. */
     tls_ca?: string;
+    /**
+     * The door's own certificate and key (PEM files) for sip.transport tls: with
+     * both, it also accepts TLS connections the registrar opens to it (RFC 3261 §18).
+     */
+    tls_cert?: string;
+    tls_key?: string;
+    /** Port of that TLS listener, on the sip.listen address; default 5061. */
+    tls_port?: number;
     /** true: encrypt every call's audio with SRTP, keys in SDP (SDES, RFC 4568); calls that cannot are refused. */
     srtp?: boolean;
   };
@@ -202,6 +210,8 @@ const party = () =>
     error: (iss) => `${JSON.stringify(iss.input)} is neither a user part ("101") nor a sip:/sips: URI`,
   });
 
+const pemPath = () => text().refine((f) => f.startsWith('/'), { error: 'must be an absolute path to a PEM file' });
+
 const gpioLine = () =>
   z.strictObject({
     // `chip: 0` is accepted as shorthand for "gpiochip0".
@@ -260,9 +270,10 @@ function sipSection(readSecret: SecretReader) {
       display_name: headerText().default('Door'),
       expires: intBetween(60, 86400).default(600),
       user_agent: headerText().optional(),
-      tls_ca: text()
-        .refine((f) => f.startsWith('/'), { error: 'must be an absolute path to a PEM file' })
-        .optional(),
+      tls_ca: pemPath().optional(),
+      tls_cert: pemPath().optional(),
+      tls_key: pemPath().optional(),
+      tls_port: intBetween(1, 65535).optional(),
       srtp: z.boolean({ error: 'must be true or false' }).optional(),
     })
     .superRefine((v: unknown, ctx) => {
@@ -271,6 +282,13 @@ function sipSection(readSecret: SecretReader) {
       const hasFile = v['password_file'] !== undefined || 'password_file' in v;
       if (!hasPassword && !hasFile) fail(ctx, v, 'required (or sip.password_file)', ['password']);
       if (hasPassword && hasFile) fail(ctx, v, 'give sip.password or sip.password_file, not both', ['password']);
+      // The listener needs both halves, and only a TLS Contact brings the registrar to it.
+      const cert = v['tls_cert'] !== undefined;
+      const key = v['tls_key'] !== undefined;
+      if (cert && !key) fail(ctx, v, 'required with sip.tls_cert', ['tls_key']);
+      if (key && !cert) fail(ctx, v, 'required with sip.tls_key', ['tls_cert']);
+      if ((cert || key) && v['transport'] !== 'tls') fail(ctx, v, 'needs sip.transport: tls', [cert ? 'tls_cert' : 'tls_key']);
+      if (v['tls_port'] !== undefined && !(cert && key)) fail(ctx, v, 'needs sip.tls_cert and sip.tls_key', ['tls_port']);
     }, always)
     .transform((v) => {
       const { password, password_file, server, ...rest } = v;

@@ -13,6 +13,7 @@ import { codecForStream } from '../media/codec.ts';
 import { RtpSession } from '../media/rtp-session.ts';
 import { openRtpSocket, type RtpSocket } from '../net/rtp-socket.ts';
 import { openSipTransport, type SipTransport } from '../net/sip-transport.ts';
+import { loadTlsIdentity, type TlsIdentity } from '../net/tls-identity.ts';
 import { MediaLoop } from '../runtime/media-loop.ts';
 import { TonePlayer } from '../runtime/tone-player.ts';
 import { answerOffer, buildOffer, parseAnswer, type Negotiated } from '../sdp/offer-answer.ts';
@@ -68,6 +69,17 @@ function readTlsCa(path: string): Buffer {
     return readFileSync(path);
   } catch (e) {
     throw new StationStartError(`sip.tls_ca: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** RFC 3261 §19.1.2: the default port for SIP over TLS. */
+const DEFAULT_TLS_PORT = 5061;
+
+function tlsIdentity(certFile: string, keyFile: string): TlsIdentity {
+  try {
+    return loadTlsIdentity(certFile, keyFile);
+  } catch (e) {
+    throw new StationStartError((e as Error).message);
   }
 }
 
@@ -127,6 +139,9 @@ export async function startStation(config: Config, log: Logger, events = new Sta
   const sipCfg = config.sip;
   const protocol: Protocol = sipCfg.transport === 'tcp' ? 'TCP' : sipCfg.transport === 'tls' ? 'TLS' : 'UDP';
   const tlsCa = protocol === 'TLS' && sipCfg.tls_ca !== undefined ? readTlsCa(sipCfg.tls_ca) : undefined;
+  const tlsListen = protocol === 'TLS' && sipCfg.tls_cert !== undefined && sipCfg.tls_key !== undefined
+    ? { port: sipCfg.tls_port ?? DEFAULT_TLS_PORT, identity: tlsIdentity(sipCfg.tls_cert, sipCfg.tls_key) }
+    : undefined;
   // A name that does not resolve yet (DNS not up after a power cut) is no
   // reason to stay down: the server link keeps trying and registers once it does.
   const initialServer = await resolveServer(sipCfg.server.host, protocol, sipCfg.server.srv === true).catch(() => undefined);
@@ -145,6 +160,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     // RFC 5626 §4.4.1: a CRLF ping on our TCP/TLS flow every 30 s; no pong in 10 s and the flow is dead.
     keepAlive: { intervalMs: 30_000, pongTimeoutMs: 10_000 },
     ...(protocol === 'TLS' ? { tls: { ...(tlsCa ? { ca: tlsCa } : {}), verifyName: sipCfg.server.host } } : {}),
+    ...(tlsListen ? { tlsListen } : {}),
     log,
     onMessage: (msg, source) => ua?.receive(msg, source),
     onConnectionClosed: (remote) => {
@@ -155,7 +171,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     throw new StationStartError(e.message);
   });
   const local = transport.local(protocol);
-  log.info('sip.listening', { address: local.address, port: local.port, transport: protocol.toLowerCase() });
+  log.info('sip.listening', { address: local.address, port: local.port, transport: protocol.toLowerCase(), ...(tlsListen ? { accepts: 'tls' } : {}) });
 
   ua = new UserAgent(
     {

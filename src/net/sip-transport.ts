@@ -10,6 +10,8 @@ import { StreamFramer } from './stream-framer.ts';
 import { receiveBytes, type InboundSink } from '../sip/inbound.ts';
 import { SIP_SOURCE_LIMIT, SourceLimit, type SourceLimitOptions } from './source-limit.ts';
 import type { EventLog } from '../log/logger.ts';
+import type { TlsIdentity } from './tls-identity.ts';
+import { openTlsListener } from './tls-listener.ts';
 
 export type TransportLog = EventLog;
 
@@ -34,6 +36,12 @@ export interface SipTransportOptions {
    * server's name or address as configured.
    */
   tls?: { ca?: Buffer; verifyName: string };
+  /**
+   * Also accept TLS connections on this port of `host`, with this certificate
+   * (RFC 3261 §18.2): the registrar may open a new connection to the door's
+   * Contact. Contact and Via then name this port (§18.1.1, §18.2.2).
+   */
+  tlsListen?: { port: number; identity: TlsIdentity };
   /** CRLF keep-alives on the stream connections this side opens (RFC 5626 §4.4.1). */
   keepAlive?: { intervalMs: number; pongTimeoutMs: number };
   /** A TCP connection closed (RFC 5626 §4.4: a dead flow to the registrar means registering again). */
@@ -52,11 +60,11 @@ export interface SipTransport extends SipTransportPort {
 /** Thrown when a socket cannot be opened; the message is one line for the user. */
 export class TransportError extends Error {}
 
-function describeBindError(err: NodeJS.ErrnoException, where: string): string {
-  if (err.code === 'EADDRINUSE') return `sip.listen ${where}: address already in use (another SIP program running?)`;
-  if (err.code === 'EADDRNOTAVAIL') return `sip.listen ${where}: no such local address`;
-  if (err.code === 'EACCES') return `sip.listen ${where}: permission denied (ports below 1024 need privileges)`;
-  return `sip.listen ${where}: ${err.message}`;
+function describeBindError(err: NodeJS.ErrnoException, where: string, key = 'sip.listen'): string {
+  if (err.code === 'EADDRINUSE') return `${key} ${where}: address already in use (another SIP program running?)`;
+  if (err.code === 'EADDRNOTAVAIL') return `${key} ${where}: no such local address`;
+  if (err.code === 'EACCES') return `${key} ${where}: permission denied (ports below 1024 need privileges)`;
+  return `${key} ${where}: ${err.message}`;
 }
 
 // The address the kernel would use to reach the server: a connected UDP socket
@@ -153,6 +161,17 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
       throw new TransportError(describeBindError(e as NodeJS.ErrnoException, `${opts.host ?? '*'}:${port} (tcp)`));
     }
   }
+  let tlsServer: tls.Server | undefined;
+  if (opts.tlsListen) {
+    const { port: tlsPort, identity } = opts.tlsListen;
+    try {
+      tlsServer = await openTlsListener({ host: opts.host, port: tlsPort, identity, log, onConnection: (s) => adopt(s, 'TLS') });
+    } catch (e) {
+      udp.close();
+      tcp?.close();
+      throw new TransportError(describeBindError(e as NodeJS.ErrnoException, `${opts.host ?? '*'}:${tlsPort}`, 'sip.tls_port'));
+    }
+  }
   const boundToAll = !(opts.host && opts.host !== '0.0.0.0' && opts.host !== '::');
   let advertised = boundToAll ? undefined : opts.host;
   if (!advertised) advertised = opts.server ? await localAddressToward(opts.server).catch(() => '127.0.0.1') : '127.0.0.1';
@@ -237,12 +256,13 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
 
   const key = (e: { address: string; port: number }) => `${e.address}|${e.port}`;
 
-  function adopt(sock: net.Socket): void {
+  function adopt(sock: net.Socket, protocol: 'TCP' | 'TLS' = 'TCP'): void {
     if (closed) {
       sock.destroy();
       return;
     }
-    const remote: Endpoint = { protocol: 'TCP', address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+    const remote: Endpoint = { protocol, address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+    if (protocol === 'TLS') log.debug('sip.tls-accepted', { from: `${remote.address}:${remote.port}` });
     connections.set(key(remote), new Connection(sock, remote, true));
   }
 
@@ -272,7 +292,9 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
     return c;
   }
 
-  const localFor = (_p: Protocol) => ({ address: advertised!, port });
+  const tlsPort = tlsServer ? (tlsServer.address() as net.AddressInfo).port : undefined;
+  // With a TLS listener, TLS Contacts and Vias name it: where a new connection must go.
+  const localFor = (p: Protocol) => ({ address: advertised!, port: p === 'TLS' && tlsPort !== undefined ? tlsPort : port });
 
 
   return {
@@ -302,6 +324,7 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
       connections.clear();
       await new Promise<void>((r) => udp.close(() => r()));
       if (tcp) await new Promise<void>((r) => tcp!.close(() => r()));
+      if (tlsServer) await new Promise<void>((r) => tlsServer!.close(() => r()));
     },
   };
 }

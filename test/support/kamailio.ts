@@ -31,6 +31,8 @@ export interface KamailioOptions {
   debugLevel?: number;
   /** Also serve SIP over TLS with this certificate and key (PEM files); port default a free one. */
   tls?: { certFile: string; keyFile: string; port?: number };
+  /** Reach TCP/TLS contacts at their Contact address over a new connection, not the one they registered on. */
+  contactsAsRegistered?: boolean;
 }
 
 export interface Kamailio {
@@ -90,6 +92,7 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
   ];
   if (opts.algorithm === 'SHA-256') defines.push('AUTH_SHA256');
   if (opts.rejectBadPasswordWith403) defines.push('BAD_PASSWORD_403');
+  if (opts.contactsAsRegistered) defines.push('CONTACTS_AS_REGISTERED');
   const tlsPort = opts.tls ? (opts.tls.port ?? (await freePort(address))) : undefined;
   if (opts.tls) defines.push('WITH_TLS', `TLS_PORT=${tlsPort}`, `TLS_CERT="${opts.tls.certFile}"`, `TLS_KEY="${opts.tls.keyFile}"`);
 
