@@ -42,7 +42,9 @@ export function openTlsListener(opts: TlsListenerOptions): Promise<tls.Server> {
   server.on('tlsClientError', (err, sock) => {
     sock.destroy();
     const from = sock.remoteAddress ?? '';
-    if (failures.first(from)) opts.log.info('sip.tls-handshake-failed', { from, reason: err.message.split('\n')[0] });
+    // OpenSSL's `reason` ("wrong version number") says it; its full message is a source location.
+    const reason = (err as Error & { reason?: string }).reason ?? err.message.split('\n')[0];
+    if (failures.first(from)) opts.log.info('sip.tls-handshake-failed', { from, reason });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -90,20 +90,23 @@ describe('TLS listener: the registrar reaches the door over a new TLS connection
     const lines = door.logs().split('\n').filter((l) => /event=sip\.tls-handshake-failed/.test(l));
     assert.equal(lines.filter((l) => l.includes('from=127.0.0.5')).length, 1, lines.join('\n'));
     assert.equal(lines.filter((l) => l.includes('from=127.0.0.6')).length, 1, lines.join('\n'));
+    assert.match(lines.join('\n'), /reason="wrong version number"/);
     assert.equal(door.process.hasExited(), false);
     assert.equal((await door.status()).registered, true);
   });
 
   it('a call from an allowed phone arrives over a new TLS connection from the registrar and is answered', async () => {
     const accepted = door.logs().split('\n').filter((l) => /event=sip\.tls-accepted/.test(l)).length;
-    await phone.dial('sip:door@127.0.0.1');
-    await phone.waitForEvent('CALL_ESTABLISHED', 10_000);
+    await phone.dial(`sip:door@${kam.hostport}`);
+    await phone.waitForEvent('CALL_ESTABLISHED', 10_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- kamailio ---\n${kam.logs().slice(-4000)}\n--- door ---\n${door.logs().slice(-4000)}`);
+    });
     await waitUntil('door in the call', async () => (await door.status()).call?.state === 'active', { timeoutMs: 5000 });
     const logs = door.logs();
     assert.match(logs, /event=call\.incoming-answered peer=sip:101@127\.0\.0\.1/);
     const newConnections = logs.split('\n').filter((l) => /event=sip\.tls-accepted from=127\.0\.0\.1:/.test(l));
     assert.ok(newConnections.length > accepted, 'Kamailio opened a connection to the listener');
-    assert.match(kam.logs(), /recv INVITE sip:door@127\.0\.0\.1 /);
+    assert.match(kam.logs(), /recv INVITE sip:door@127\.0\.0\.1:\d+ from udp:127\.0\.0\.1:/);
     await phone.hangup();
     await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
   });

@@ -3,7 +3,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import type { SipMessage, SipRequest } from '../../src/sip/message.ts';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { makeCa, makeServerCert } from '../support/certs.ts';
+import { makeTempDir } from '../support/process.ts';
+import { loadTlsIdentity } from '../../src/net/tls-identity.ts';
+import { serializeMessage, type SipMessage, type SipRequest } from '../../src/sip/message.ts';
 import { openSipTransport, TransportError, type SipTransport } from '../../src/net/sip-transport.ts';
 import type { Endpoint } from '../../src/sip/transport-port.ts';
 import { freePort, releasePort } from '../support/ports.ts';
@@ -106,6 +112,44 @@ describe('SIP transport on loopback', () => {
       s.close();
       await a.close();
       await b.close();
+    }
+  });
+
+  it('TLS listener: a request on a connection it accepted arrives as TLS, its answer goes back on it, and local(TLS) names the listener', async () => {
+    const tmp = makeTempDir('transport-tls-');
+    const ca = await makeCa(tmp.path, 'home');
+    const cert = await makeServerCert(tmp.path, ca, 'door', '127.0.0.2');
+    const tlsPort = await freePort('127.0.0.2');
+    const got: Array<{ msg: SipMessage; source: Endpoint }> = [];
+    const door = await openSipTransport({
+      host: '127.0.0.2',
+      tcp: false,
+      log: quiet,
+      limit: false,
+      tls: { verifyName: '127.0.0.1' },
+      tlsListen: { port: tlsPort, identity: loadTlsIdentity(cert.certFile, cert.keyFile) },
+      onMessage: (msg, source) => got.push({ msg, source }),
+    });
+    const tcp = net.connect({ host: '127.0.0.2', port: tlsPort, localAddress: '127.0.0.3' });
+    const client = tls.connect({ socket: tcp, ca: readFileSync(ca.certFile), checkServerIdentity: (_h, c) => tls.checkServerIdentity('127.0.0.2', c) });
+    try {
+      assert.deepEqual(door.local('TLS'), { address: '127.0.0.2', port: tlsPort });
+      assert.notEqual(door.local('UDP').port, tlsPort);
+      let received = '';
+      client.on('data', (d: Buffer) => (received += d.toString('latin1')));
+      await new Promise<void>((r) => client.once('secureConnect', () => r()));
+      client.write(serializeMessage(options({ address: '127.0.0.3', port: 5061 }, 'TCP')));
+      await until(() => got.length === 1);
+      assert.equal(got[0]!.source.protocol, 'TLS');
+      assert.equal(got[0]!.source.address, '127.0.0.3');
+      const req = got[0]!.msg as SipRequest;
+      door.send({ kind: 'response', status: 200, reason: 'OK', headers: req.headers, body: Buffer.alloc(0) }, got[0]!.source);
+      await until(() => received.startsWith('SIP/2.0 200 OK'));
+    } finally {
+      client.destroy();
+      await door.close();
+      releasePort(tlsPort);
+      tmp.remove();
     }
   });
 });

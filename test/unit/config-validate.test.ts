@@ -270,3 +270,17 @@ test('ring groups: sequential targets, fallback stages, voicemail guard, press p
     ],
   );
 });
+
+test('the TLS listener keys: both files, absolute, with transport tls; tls_port only with them', () => {
+  const tlsSip = (extra: Record<string, unknown>) => ({ ...minimal(), sip: { ...minimal().sip, transport: 'tls', ...extra } });
+  const c = valid(tlsSip({ tls_cert: '/etc/intercom/door.pem', tls_key: '/etc/intercom/door.key', tls_port: 5071 }));
+  assert.deepEqual([c.sip.tls_cert, c.sip.tls_key, c.sip.tls_port], ['/etc/intercom/door.pem', '/etc/intercom/door.key', 5071]);
+  assert.deepEqual(errors(tlsSip({ tls_cert: '/etc/intercom/door.pem' })), ['sip.tls_key: required with sip.tls_cert']);
+  assert.deepEqual(errors(tlsSip({ tls_key: 'door.key' })), [
+    'sip.tls_key: must be an absolute path to a PEM file',
+    'sip.tls_cert: required with sip.tls_key',
+  ]);
+  assert.deepEqual(errors(tlsSip({ tls_port: 5061 })), ['sip.tls_port: needs sip.tls_cert and sip.tls_key']);
+  assert.deepEqual(errors({ ...minimal(), sip: { ...minimal().sip, tls_cert: '/a.pem', tls_key: '/a.key' } }), ['sip.tls_cert: needs sip.transport: tls']);
+  assert.deepEqual(errors(tlsSip({ tls_cert: '/a.pem', tls_key: '/a.key', tls_port: 70000 })), ['sip.tls_port: must be a whole number from 1 to 65535']);
+});
