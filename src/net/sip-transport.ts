@@ -309,7 +309,7 @@ export async function openSipTransport(opts: SipTransportOptions): Promise<SipTr
         udp.send(bytes, dest.port, dest.address, (err) => {
           if (err) onError?.(err.message);
         });
-      } else if (dest.protocol === 'TCP' || (dest.protocol === 'TLS' && (opts.tls || connections.has(key(dest))))) {
+      } else if (dest.protocol === 'TCP' || (dest.protocol === 'TLS' && (opts.tls || connections.get(key(dest))?.sock.destroyed === false))) {
         tcpConnection(dest).write(bytes, onError);
       } else {
         onError?.(`${dest.protocol} is not supported yet`);
