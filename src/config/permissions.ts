@@ -28,5 +28,11 @@ export function permissionWarnings(configPath: string, config: Config): string[]
   if (secretMode !== undefined && (secretMode & 0o002) !== 0) {
     out.push(`sip.password_file: ${secret} is writable by every user; chmod 600 it`);
   }
+  // Anyone holding the door's TLS key can pose as the door to the registrar.
+  const key = config.sip.tls_key;
+  const keyMode = key === undefined ? undefined : modeOf(key);
+  if (keyMode !== undefined && (keyMode & 0o004) !== 0) {
+    out.push(`sip.tls_key: ${key} is readable by every user; chmod 600 it`);
+  }
   return out;
 }

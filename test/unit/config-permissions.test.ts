@@ -55,3 +55,19 @@ test('world-writable config and secret file are reported; the secret never appea
   assert.match(text, /sip\.password_file: .*sip\.secret is writable by every user/);
   assert.ok(!text.includes('s3cr3t-pw'));
 });
+
+test('a TLS key others may read is reported', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'intercom-perm-'));
+  try {
+    const key = join(dir, 'door.key');
+    writeFileSync(key, 'key');
+    chmodSync(key, 0o644);
+    const config = `sip:\n  server: 127.0.0.1\n  transport: tls\n  user: door\n  password: pw\n  tls_cert: ${join(dir, 'door.pem')}\n  tls_key: ${key}\nbuttons:\n  - name: bell\n    call: ["101"]\n`;
+    writeFileSync(join(dir, 'door.yaml'), config, { mode: 0o600 });
+    const err: string[] = [];
+    assert.equal(checkCommand(join(dir, 'door.yaml'), { out() {}, err: (l) => void err.push(l) }), 0);
+    assert.deepEqual(err, [`warning: sip.tls_key: ${key} is readable by every user; chmod 600 it`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
