@@ -8,6 +8,7 @@ import { deferredControl } from '../control/deferred-control.ts';
 import type { CommandResult, StationControl } from '../intercom/station-api.ts';
 import { StationEvents } from '../intercom/station-events.ts';
 import { createLogger } from '../log/logger.ts';
+import { startMetricsEndpoint, type MetricsEndpoint } from '../metrics/server.ts';
 import type { LogSink, Logger } from '../log/logger.ts';
 import { switchableLogger } from '../log/switchable.ts';
 import { createReloader } from '../service/reloader.ts';
@@ -116,6 +117,8 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   const events = new StationEvents((err) => log.warn('event-watcher-failed', { error: oneLine(err) }));
   let station: Station | undefined;
   let control: ControlServer | undefined;
+  // Keeps the listen address it started with: a reload that changes `metrics` asks for a service restart.
+  let metrics: MetricsEndpoint | undefined;
   const status = () => deferred.status();
   const systemd = linkToSystemd(status, log.child({ component: 'systemd' }));
   let failed = false;
@@ -167,6 +170,11 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     log.info('starting', { version: packageVersion(), config: configPath, pid: process.pid });
     // The control socket is claimed first: a second instance is refused before it registers.
     control = await startControlServer(config.control.socket, deferred, log.child({ component: 'control' }));
+    if (config.metrics) {
+      const build = { version: packageVersion(), node: process.versions.node, startTimeS: Math.round(performance.timeOrigin / 1000) };
+      const buttons = config.buttons.map((b) => b.name);
+      metrics = await startMetricsEndpoint({ listen: config.metrics.listen, status, events, build, buttons, log: log.child({ component: 'metrics' }) });
+    }
     station = await start(config, log, events);
     started = true;
     systemd.ready();
@@ -175,6 +183,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     log.error('start-failed', { error: oneLine(err) });
     process.off('SIGHUP', onHangup);
     await control?.close().catch(() => {});
+    await metrics?.close();
     signals.dispose();
     setFatalReporter(undefined);
     return 1;
@@ -184,6 +193,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   process.off('SIGHUP', onHangup);
   systemd.stopping();
   await control.close().catch((err: unknown) => log.warn('control-close-failed', { error: oneLine(err) }));
+  await metrics?.close();
   const running = station as Station | undefined;
   const clean = running ? await stopStation(running, log) : true;
   log.info('stopped', { clean });

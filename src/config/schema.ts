@@ -162,6 +162,8 @@ export interface Config {
     /** Base topic: state, events and commands live below it. */
     topic: string;
   };
+  /** Prometheus text endpoint (GET /metrics); off when absent. */
+  metrics?: { listen: { host?: string; port: number } };
 }
 
 export const DEFAULT_CONFIG_PATH = '/etc/intercom/config.yaml';
@@ -226,6 +228,17 @@ function section<T extends z.ZodType>(schema: T) {
   return z.preprocess((v) => (v === null ? undefined : v), schema);
 }
 
+/** A local `address[:port]` to bind, or a port number alone. */
+const listenAddress = () =>
+  z.union([z.string(), z.number()], { error: 'must be address[:port] or a port number' }).transform((v, ctx) => {
+    const parsed = parseListen(typeof v === 'number' ? `:${v}` : v);
+    if (!parsed) {
+      fail(ctx, v, `${JSON.stringify(v)} is not address[:port] (an IP address and/or a port)`);
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
 function sipSection(readSecret: SecretReader) {
   return z
     .strictObject({
@@ -256,17 +269,7 @@ function sipSection(readSecret: SecretReader) {
           return read;
         })
         .optional(),
-      listen: z
-        .union([z.string(), z.number()], { error: 'must be address[:port] or a port number' })
-        .transform((v, ctx) => {
-          const parsed = parseListen(typeof v === 'number' ? `:${v}` : v);
-          if (!parsed) {
-            fail(ctx, v, `${JSON.stringify(v)} is not address[:port] (an IP address and/or a port)`);
-            return z.NEVER;
-          }
-          return parsed;
-        })
-        .optional(),
+      listen: listenAddress().optional(),
       display_name: headerText().default('Door'),
       expires: intBetween(60, 86400).default(600),
       user_agent: headerText().optional(),
@@ -464,6 +467,17 @@ const mqttSection = () =>
       .default('intercom/door'),
   });
 
+/** The port Prometheus exporters of this kind conventionally use. */
+export const DEFAULT_METRICS_PORT = 9464;
+
+const metricsSection = () =>
+  z.strictObject({
+    // Scrapers need a fixed port: 0 (any) is refused, and a bare address gets the default.
+    listen: listenAddress()
+      .refine((l) => l.port !== 0, { error: 'needs a fixed port (1-65535), not 0' })
+      .transform((l) => ({ ...l, port: l.port ?? DEFAULT_METRICS_PORT })),
+  });
+
 /** Builds the schema; `readSecret` is how `sip.password_file` gets read. */
 export function createConfigSchema(readSecret: SecretReader) {
   return z.strictObject({
@@ -481,6 +495,7 @@ export function createConfigSchema(readSecret: SecretReader) {
     access: section(accessSection().prefault({})),
     profile: z.string().min(1).optional(),
     mqtt: section(mqttSection().optional()),
+    metrics: section(metricsSection().optional()),
   });
 }
 

@@ -29,7 +29,7 @@ const IN_PLACE = [
   /^log\./,
   /^audio\.codecs$/,
 ];
-const SERVICE_RESTART = [/^control\./];
+const SERVICE_RESTART = [/^control\./, /^metrics(\.|$)/];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

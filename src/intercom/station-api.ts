@@ -12,10 +12,13 @@ export type CallState = 'calling' | 'ringing' | 'active';
 
 export interface StationStatus {
   registered: boolean;
-  /** Why the last registration attempt failed, when it did (e.g. "authentication failed"). */
-  registration: { state: string; lastError?: string; expiresAt?: string };
-  /** `codec`: what the answered call negotiated (e.g. "G722"), once media runs. */
-  call: null | { state: CallState; peer: string; since: string; codec?: string };
+  /**
+   * `lastError`: why the last registration attempt failed, when it did (e.g. "authentication failed").
+   * `failures`: attempts that failed since the station (re)started.
+   */
+  registration: { state: string; lastError?: string; expiresAt?: string; failures?: number };
+  /** `codec`: what the answered call negotiated (e.g. "G722"), and `rtp` its reception so far, once media runs. */
+  call: null | { state: CallState; peer: string; since: string; codec?: string; rtp?: RtpReception };
   door: { open: boolean; opened: number };
   /** Recent presses, calls, door openings and refused attempts, oldest first. */
   events?: DoorLogEntry[];
@@ -23,6 +26,14 @@ export interface StationStatus {
   hardware?: HardwareSnapshot;
   /** What the sound card survived since start: frames made up (underruns), dropped (overruns), stream errors. */
   audio?: { input: AudioCounters; output: AudioCounters };
+}
+
+/** What a call's media received (RFC 3550 §6.4.1 receiver statistics). */
+export interface RtpReception {
+  packetsReceived: number;
+  packetsLost: number;
+  /** Interarrival jitter (RFC 3550 §A.8), in milliseconds. */
+  jitterMs: number;
 }
 
 /** Counters of one audio direction; they only grow. */

@@ -27,7 +27,7 @@ import { UserAgent } from '../sip/user-agent.ts';
 import { answerSdes, newSdesKey, offerWithSdes, type SdesKey } from '../sdp/sdes.ts';
 import { SrtpLink } from '../runtime/srtp-socket.ts';
 import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
-import { STATION_AUDIO_FORMAT, type CommandResult, type StationControl, type StationStatus } from './station-api.ts';
+import { STATION_AUDIO_FORMAT, type CommandResult, type RtpReception, type StationControl, type StationStatus } from './station-api.ts';
 import { captureFrames, heardLevelDbfs, testFrames, testToneSound } from './audio-test.ts';
 import { reachableWithoutRegistrar, targetUri } from './targets.ts';
 import { openDoorHardware } from '../io/door-hardware.ts';
@@ -275,10 +275,13 @@ export async function startStation(config: Config, log: Logger, events = new Sta
   function run(actions: DoorAction[]): void {
     for (const a of actions) {
       switch (a.type) {
-        case 'log':
+        case 'log': {
           log[a.level](a.event, a.fields);
-          history.fromLog(a.event, a.fields, new Date());
+          // The media is still up here: an ended call's history keeps what it received, for watchers' totals.
+          const reception = a.event === 'call.ended' ? rtpReception() : undefined;
+          history.fromLog(a.event, reception ? { ...a.fields, ...reception } : a.fields, new Date());
           break;
+        }
         case 'dial':
           void dial(a.leg, a.target);
           break;
@@ -497,6 +500,12 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     feed({ type: 'dtmf', digit });
   }
 
+  /** The connected leg's receiver statistics, while its media runs. */
+  function rtpReception(): RtpReception | undefined {
+    const st = media?.loop?.stats();
+    return st && { packetsReceived: st.packetsReceived, packetsLost: st.lost, jitterMs: Math.round(st.jitterMs * 100) / 100 };
+  }
+
   function releaseMedia(): void {
     const m = media;
     const opening = mediaOpening;
@@ -603,12 +612,14 @@ export async function startStation(config: Config, log: Logger, events = new Sta
           state: reg.state,
           ...(reg.lastError !== undefined ? { lastError: reg.lastError } : {}),
           ...(reg.expiresAt !== undefined ? { expiresAt: reg.expiresAt } : {}),
+          failures: reg.failures,
         },
         call: snap.call && {
           state: snap.call.state,
           peer: snap.call.peer,
           since: new Date(snap.call.since).toISOString(),
           ...(media?.codec !== undefined ? { codec: media.codec } : {}),
+          ...(snap.call.state === 'active' && media?.loop ? { rtp: rtpReception() } : {}),
         },
         door: snap.door,
         events: history.recent(),

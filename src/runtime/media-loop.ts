@@ -6,7 +6,7 @@ import type { AudioSink, AudioSource } from '../audio/device.ts';
 import type { VoiceProcessor } from '../audio/dsp/processing.ts';
 import { FrameClock } from '../media/frame-clock.ts';
 import { mixFrames } from '../media/mix.ts';
-import type { RtpSession } from '../media/rtp-session.ts';
+import type { RtpSession, RtpSessionStats } from '../media/rtp-session.ts';
 import type { RtpSocket } from '../net/rtp-socket.ts';
 import type { EventLog } from '../log/logger.ts';
 
@@ -58,6 +58,11 @@ export class MediaLoop {
   retarget(remote: { address: string; port: number }, rtcpRemote: { address: string; port: number }): void {
     this.remote = remote;
     this.rtcpRemote = rtcpRemote;
+  }
+
+  /** The session's counters: packets received and lost, interarrival jitter... */
+  stats(): RtpSessionStats {
+    return this.opts.session.stats();
   }
 
   /** Feeds an RTP datagram from the socket. */

@@ -17,6 +17,8 @@ export interface RegistrationStatus {
   state: RegistrationState;
   registered: boolean;
   lastError?: string;
+  /** Attempts that failed since this registration began (it only grows; retries count). */
+  failures: number;
   /** Wall-clock time the binding expires (ISO), while registered. */
   expiresAt?: string;
   /** Seconds the server granted. */
@@ -50,6 +52,7 @@ export class Registration {
   private expires: number;
   private timer?: TimerHandle;
   private failures = 0;
+  private failedAttempts = 0;
   private authTries = 0;
   private intervalTries = 0;
   /** Times the public address changed; a bound against a NAT that answers differently each time. */
@@ -70,7 +73,7 @@ export class Registration {
   }
 
   get status(): RegistrationStatus {
-    const s: RegistrationStatus = { state: this.state, registered: this.state === 'registered' };
+    const s: RegistrationStatus = { state: this.state, registered: this.state === 'registered', failures: this.failedAttempts };
     if (this.lastError !== undefined) s.lastError = this.lastError;
     if (this.state === 'registered' && this.expiresAtMs !== undefined) {
       s.expiresAt = new Date(this.expiresAtMs).toISOString();
@@ -252,6 +255,7 @@ export class Registration {
       return;
     }
     this.failures++;
+    this.failedAttempts++;
     this.authTries = 0;
     const delay = delayOverride ?? backoffDelay(policy, this.failures, (this.opts.random ?? Math.random)());
     const changed = this.lastError !== reason || this.state !== 'failed';
