@@ -127,7 +127,7 @@ line per problem and the running config stays in force. Door settings (buttons'
 targets, codes, timeouts, log level, codecs) change in place: the registration
 and a call in progress stay up. Changes to sip.*, audio devices, GPIO lines or
 mqtt restart the SIP side: the station unregisters and registers again, and a
-call in progress ends. control.socket changes need a service restart.
+call in progress ends. control.socket and metrics changes need a service restart.
 
 Options:
 ${CONFIG}

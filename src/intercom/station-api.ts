@@ -12,6 +12,8 @@ export type CallState = 'calling' | 'ringing' | 'active';
 
 export interface StationStatus {
   registered: boolean;
+  /** When this station started; a reload that restarts the SIP side starts a new one (and its counters). */
+  startedAt?: string;
   /**
    * `lastError`: why the last registration attempt failed, when it did (e.g. "authentication failed").
    * `failures`: attempts that failed since the station (re)started.

@@ -136,6 +136,7 @@ interface CallMedia {
 
 /** Starts the door station described by a validated config. */
 export async function startStation(config: Config, log: Logger, events = new StationEvents()): Promise<Station> {
+  const startedAt = new Date().toISOString();
   const sipCfg = config.sip;
   const protocol: Protocol = sipCfg.transport === 'tcp' ? 'TCP' : sipCfg.transport === 'tls' ? 'TLS' : 'UDP';
   const tlsCa = protocol === 'TLS' && sipCfg.tls_ca !== undefined ? readTlsCa(sipCfg.tls_ca) : undefined;
@@ -608,6 +609,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
       const snap = door.snapshot();
       return {
         registered: reg.registered,
+        startedAt,
         registration: {
           state: reg.state,
           ...(reg.lastError !== undefined ? { lastError: reg.lastError } : {}),

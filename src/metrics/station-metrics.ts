@@ -54,6 +54,11 @@ class Carried {
     this.total += current >= this.last ? current - this.last : current;
     this.last = current;
   }
+
+  /** A new station: its counts are all new. */
+  restart(): void {
+    this.last = 0;
+  }
 }
 
 interface AudioCarried {
@@ -81,6 +86,8 @@ export class StationMetrics {
   private codesWrong = 0;
   private lockouts = 0;
   private readonly registrationFailures = new Carried();
+  /** The station whose counters are followed (its start time). */
+  private station?: string;
   private readonly audio = { input: audioCarried(), output: audioCarried() };
   /** Finished calls' reception; the call in progress is added when shown. */
   private rtpDone = { received: 0, lost: 0 };
@@ -114,6 +121,10 @@ export class StationMetrics {
 
   /** Counters kept by the station itself, and folded refusals. */
   private follow(status: StationStatus): void {
+    if (status.startedAt !== this.station) {
+      this.station = status.startedAt;
+      for (const c of [this.registrationFailures, ...Object.values(this.audio).flatMap((a) => Object.values(a))]) c.restart();
+    }
     this.registrationFailures.follow(status.registration.failures);
     if (status.audio) {
       for (const dir of ['input', 'output'] as const) {

@@ -75,6 +75,14 @@ describe('reload plan', () => {
     assert.match(describePlan(plan), /systemctl restart intercom/);
   });
 
+  it('metrics, turned on or moved, needs a service restart (the endpoint keeps the address it started with)', () => {
+    const on = planReload(config(), config({ metrics: { listen: '127.0.0.1:9464' } }));
+    assert.deepEqual(on.needsServiceRestart, ['metrics']);
+    const moved = planReload(config({ metrics: { listen: '127.0.0.1:9464' } }), config({ metrics: { listen: '127.0.0.1:9465' } }));
+    assert.deepEqual(moved.needsServiceRestart, ['metrics.listen.port']);
+    assert.deepEqual(moved.restartStation, []);
+  });
+
   it('changedPaths compares scalar lists as one value and objects key by key', () => {
     assert.deepEqual(changedPaths({ a: [1, 2], b: { c: 1 } }, { a: [1, 3], b: { c: 1, d: 2 } }), ['a', 'b.d']);
   });
