@@ -53,6 +53,12 @@ import { pcmSound } from '../media/sound.ts';
 const FORMAT: AudioFormat = STATION_AUDIO_FORMAT;
 const PTIME_MS = 20;
 const TELEPHONE_EVENT_PT = 101;
+/**
+ * A registrar that has not even sent 100 Trying this long after an INVITE is
+ * taken as gone (Timer A has resent it three times by then): the ring stage
+ * fails and the next one starts, rather than the visitor waiting out Timer B.
+ */
+const REGISTRAR_SILENCE_MS = 4000;
 
 export interface Station extends StationControl {
   /** Hangs up, unregisters and releases every socket and device. */
@@ -388,7 +394,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
         onRefer: (target) => onRefer(legId, target),
       },
       // A party called directly says nothing about the registrar.
-      ...(direct ? { direct } : { onUnreachable: (reason: string) => serverLink.onUnreachable(reason) }),
+      ...(direct ? { direct } : { onUnreachable: (reason: string) => serverLink.onUnreachable(reason), silenceLimitMs: REGISTRAR_SILENCE_MS }),
     });
     legs.set(legId, { call, target });
     log.info('call.placed', { peer: target, callId: call.callId });

@@ -54,6 +54,14 @@ export interface OutgoingCallOptions {
   onUnreachable?: (reason: string) => void;
   /** Send the whole call straight here, not through the outbound proxy (UserAgent.routeDirectly). */
   direct?: Endpoint;
+  /**
+   * Give up when not a single response (not even 100 Trying) has come this
+   * long after the INVITE, instead of retransmitting until Timer B (32 s).
+   * A stateful proxy answers 100 Trying within 200 ms (RFC 3261 §16.2, §16.7),
+   * so seconds of silence through a registrar mean it is gone, and a visitor
+   * at the door should reach the fallback now, not in half a minute.
+   */
+  silenceLimitMs?: number;
 }
 
 /** Reason phrases for the failures a door station meets most. */
@@ -83,6 +91,7 @@ export class OutgoingCall implements DialogOwner {
   private cancelWanted = false;
   private cancelSent = false;
   private cancelGuard?: TimerHandle;
+  private silenceGuard?: TimerHandle;
   private endedReported = false;
   // Dialog state (§12.1.2), set by the 2xx.
   private remoteTag?: string;
@@ -137,6 +146,23 @@ export class OutgoingCall implements DialogOwner {
     this.inviteReq = req;
     this.gotProvisional = false;
     this.invite = ua.sendRequest(req, (o) => this.onInviteOutcome(o, req));
+    const limit = this.opts.silenceLimitMs;
+    if (limit !== undefined) {
+      this.ua.timers.clear(this.silenceGuard);
+      this.silenceGuard = this.ua.timers.set(limit, () => this.serverSilent(req));
+    }
+  }
+
+  private serverSilent(req: SipRequest): void {
+    if (req !== this.inviteReq || this.phase === 'ended') return;
+    // No provisional response yet, so there is nothing to CANCEL (§9.1): stop
+    // retransmitting and let a late response fall on the floor as a stray.
+    const reason = 'no answer from the server';
+    this.invite?.terminate();
+    // Said first, so a fallback dialled on hearing of the end already knows.
+    this.opts.onUnreachable?.(reason);
+    this.end({ by: 'network', reason });
+    this.release();
   }
 
   private onInviteOutcome(o: ClientOutcome, req: SipRequest): void {
@@ -148,6 +174,7 @@ export class OutgoingCall implements DialogOwner {
       return;
     }
     const res = o.response;
+    if (req === this.inviteReq) this.ua.timers.clear(this.silenceGuard);
     if (req !== this.inviteReq) {
       // A 2xx to an INVITE we replaced (challenge) or cancelled still makes a dialog: end it.
       if (res.status >= 200 && res.status < 300) this.ackAndBye(res);
@@ -350,6 +377,7 @@ export class OutgoingCall implements DialogOwner {
   private release(): void {
     this.isReleased = true;
     this.ua.timers.clear(this.cancelGuard);
+    this.ua.timers.clear(this.silenceGuard);
     this.reinviteOk?.stop();
     this.sessionTimer?.stop();
     this.ua.removeDialogOwner(this);

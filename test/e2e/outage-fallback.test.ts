@@ -91,3 +91,46 @@ describe('press during a registrar outage with a directly addressed fallback', {
     await flat.waitForEvent('CALL_CLOSED', 5000);
   });
 });
+
+// Over UDP nothing tells the door that the registrar has just gone: the press
+// comes before any keep-alive has failed. The INVITE through the registrar
+// gets not even a 100 Trying, so after a few seconds the door gives up on it,
+// takes the registrar as down and calls the fallback directly.
+describe('press just after the registrar vanished, over UDP', { timeout: 120_000 }, () => {
+  let kam: Kamailio | undefined;
+  let hall: Baresip;
+  let door: IntercomInstance;
+  const tmp = makeTempDir('outage-fallback-udp-');
+
+  before(async () => {
+    kam = await startKamailio({ users: PASSWORDS });
+    hall = await startBaresip({ user: 'hall', password: PASSWORDS.hall, registrar: kam, address: '127.0.0.3', register: false });
+    door = await startIntercom({
+      sip: { server: kam.hostport, transport: 'udp', user: 'door', password: PASSWORDS.door },
+      buttons: [{ name: 'bell', call: ['101'], ring_timeout: 30, fallback: [{ call: [`sip:hall@127.0.0.3:${hall.port}`], ring_timeout: 4 }] }],
+      audio: { input: 'none', output: `file:${join(tmp.path, 'speaker.wav')}` },
+    });
+  });
+
+  after(async () => {
+    await door?.terminate().catch(() => {});
+    await hall?.stop();
+    await kam?.stop();
+    tmp.remove();
+  });
+
+  it('the silent registrar is given up on within seconds and the fallback rings', async (t) => {
+    await kam!.stop();
+    kam = undefined;
+    const before = door.logs().length;
+    assert.equal((await door.cli('press')).code, 0);
+    const incoming = await hall.waitForEvent('CALL_INCOMING', 15_000);
+    t.diagnostic(`hall phone rang: ${incoming.peeruri}`);
+    const during = door.logs().slice(before);
+    assert.match(during, /event=call\.leg-failed peer=sip:101@127\.0\.0\.1 reason="no answer from the server"/);
+    assert.match(during, /event=sip\.server-lost/);
+    assert.match(during, /event=call\.direct peer=sip:hall@127\.0\.0\.3:\d+ via=udp:127\.0\.0\.3:\d+/);
+    assert.equal((await door.cli('hangup')).code, 0);
+    await hall.waitForEvent('CALL_CLOSED', 5000);
+  });
+});

@@ -10,7 +10,7 @@ const auth: Authenticator = {
 };
 const OFFER = Buffer.from('v=0\r\n');
 
-function setup() {
+function setup(extra: { silenceLimitMs?: number } = {}) {
   const h = makeUa();
   const events: string[] = [];
   let ended: EndCause | undefined;
@@ -30,6 +30,7 @@ function setup() {
       onInfo: (ct, body) => events.push(`info ${ct} ${body.toString()}`),
     },
     onUnreachable: (reason) => unreachable.push(reason),
+    ...extra,
   });
   call.start();
   const invites = () => requests(h.sent, 'INVITE');
@@ -168,5 +169,38 @@ describe('outgoing call (RFC 3261 §13)', () => {
     assert.equal(ended()?.by, 'network');
     assert.match(ended()?.reason ?? '', /timeout/);
     assert.deepEqual(unreachable, ['no answer from the server (timeout)']);
+  });
+
+  it('with a silence limit, a server that sends nothing gives up after the limit and stops retransmitting', () => {
+    const { timers, sent, ended, unreachable, call } = setup({ silenceLimitMs: 4000 });
+    timers.advance(3900);
+    assert.equal(call.state, 'calling');
+    timers.advance(200);
+    assert.equal(ended()?.by, 'network');
+    assert.equal(ended()?.reason, 'no answer from the server');
+    assert.deepEqual(unreachable, ['no answer from the server']);
+    assert.ok(call.released);
+    const copies = requests(sent, 'INVITE').length;
+    timers.advance(60_000);
+    assert.equal(requests(sent, 'INVITE').length, copies, 'no retransmission after giving up');
+    assert.deepEqual(unreachable, ['no answer from the server'], 'reported once');
+  });
+
+  it('with a silence limit, a 100 Trying proves the server is there: the call rings on past the limit', () => {
+    const { timers, ua, invite, call, unreachable } = setup({ silenceLimitMs: 4000 });
+    ua.receive(reply(invite(), 100, 'Trying'), SERVER);
+    timers.advance(20_000);
+    assert.equal(call.state, 'calling');
+    assert.deepEqual(unreachable, []);
+  });
+
+  it('with a silence limit, the re-sent INVITE after a 407 gets its own limit', () => {
+    const { timers, ua, invite, ended } = setup({ silenceLimitMs: 4000 });
+    timers.advance(3000);
+    ua.receive(reply(invite(), 407, 'Proxy Authentication Required', { toTag: 'p' }), SERVER);
+    timers.advance(3000);
+    assert.equal(ended(), undefined, 'the first limit no longer counts');
+    timers.advance(1100);
+    assert.equal(ended()?.reason, 'no answer from the server');
   });
 });
