@@ -3,6 +3,8 @@
 // BCM line); the global sysfs number is worked out from the chip's base
 // (sysfs-chips.ts). sysfs cannot set pull resistors: they are left to the
 // board's config.txt (gpio=17=ip,pu), and a configured bias is reported.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import { GpioError, lineName, type GpioBackend, type GpioInput, type GpioOutput, type InputSpec, type LineSpec } from './gpio.ts';
 import { sysfsNumber } from './sysfs-chips.ts';
@@ -30,13 +32,14 @@ function explain(e: unknown, spec: LineSpec, number: number): GpioError {
 export async function sysfsBackend(root: string, log: Logger): Promise<GpioBackend> {
   const { Gpio } = (await import('onoff')) as unknown as { Gpio: OnoffCtor };
   const claimed = new Set<OnoffGpio>();
+  const inputs = new Set<GpioInput>();
   const outputs = new Set<GpioOutput>();
-  const claim = (spec: LineSpec, make: (n: number) => OnoffGpio): OnoffGpio => {
+  const claim = (spec: LineSpec, make: (n: number) => OnoffGpio): { g: OnoffGpio; number: number } => {
     const { number } = sysfsNumber(root, spec.chip, spec.line);
     try {
       const g = make(number);
       claimed.add(g);
-      return g;
+      return { g, number };
     } catch (e) {
       throw explain(e, spec, number);
     }
@@ -55,16 +58,39 @@ export async function sysfsBackend(root: string, log: Logger): Promise<GpioBacke
       if (spec.bias !== 'as-is') {
         log.warn('gpio.bias-unsupported', { chip: spec.chip, line: spec.line, bias: spec.bias, reason: 'sysfs cannot set pull resistors; set them in config.txt (gpio=LINE=ip,pu) or use gpio.backend: chardev' });
       }
-      const g = claim(spec, (n) => new Gpio(n, 'in', 'both', { activeLow: spec.activeLow }));
+      const { g, number } = claim(spec, (n) => new Gpio(n, 'in', 'both', { activeLow: spec.activeLow }));
       g.watch((err, value) => {
         if (!err) onEdge(value === 1);
       });
-      return { value: () => g.readSync() === 1, close: () => release(g) };
+      // The kernel marks an edge seen when `value` is read through the open file
+      // epoll watches (kernfs), so a status query landing between an interrupt and
+      // epoll's check would swallow the edge: other reads use a file of their own.
+      let fd: number;
+      try {
+        fd = openSync(join(root, `gpio${number}`, 'value'), 'r');
+      } catch (e) {
+        release(g);
+        throw explain(e, spec, number);
+      }
+      const level = Buffer.alloc(1);
+      const input: GpioInput = {
+        value: () => {
+          readSync(fd, level, 0, 1, 0);
+          return level[0] === 0x31;
+        },
+        close: () => {
+          if (!inputs.delete(input)) return;
+          closeSync(fd);
+          release(g);
+        },
+      };
+      inputs.add(input);
+      return input;
     },
     output(spec: LineSpec): GpioOutput {
       // "high"/"low" set direction and level in one write; the level is the raw one,
       // so an active-low output starts high, which is its inactive level.
-      const g = claim(spec, (n) => new Gpio(n, spec.activeLow ? 'high' : 'low', undefined, { activeLow: spec.activeLow }));
+      const { g } = claim(spec, (n) => new Gpio(n, spec.activeLow ? 'high' : 'low', undefined, { activeLow: spec.activeLow }));
       let current = false;
       const out: GpioOutput = {
         set(active) {
@@ -86,6 +112,7 @@ export async function sysfsBackend(root: string, log: Logger): Promise<GpioBacke
       return out;
     },
     async close() {
+      for (const i of [...inputs]) i.close();
       for (const o of [...outputs]) o.close();
       for (const g of [...claimed]) release(g);
     },

@@ -101,6 +101,20 @@ describe('sysfs backend through onoff against a fake /sys/class/gpio', { timeout
     ]);
   });
 
+  it('reading the value between an edge and epoll\'s check does not swallow the edge', async () => {
+    // kernfs marks an edge seen when the value file is read through the same open
+    // file: the station's reads (status, the debouncer) must not use the watched one.
+    const before = gpio.edges.length;
+    await fake.pausePoll(sysfs(BUTTON), true);
+    await fake.levels(sysfs(BUTTON), [0]);
+    assert.deepEqual(await gpio.call({ op: 'value', id: 'button' }), { reply: true });
+    await fake.pausePoll(sysfs(BUTTON), false);
+    await waitUntil('the press edge', () => gpio.edges.length > before, { timeoutMs: 3000 });
+    assert.deepEqual(gpio.edges.at(-1), { id: 'button', active: true });
+    await fake.levels(sysfs(BUTTON), [1]);
+    await waitUntil('release edge', () => gpio.edges.at(-1)?.active === false, { timeoutMs: 3000 });
+  });
+
   it('a chip named by label works too', async () => {
     assert.deepEqual(await gpio.call({ op: 'input', id: 'contact', chip: 'pinctrl-bcm2711', line: 24, activeLow: false, bias: 'as-is' }), { reply: 'ok' });
     const line = await fake.line(sysfs(24));
@@ -159,12 +173,8 @@ describe('door over sysfs GPIO (onoff, fake /sys/class/gpio): button to INVITE, 
   let kam: Kamailio;
   let phone: Baresip;
   let door: IntercomInstance | undefined;
-
-  before(async () => {
-    fake = await startFakeSysfs(PI4);
-    kam = await startKamailio({ users: PASSWORDS });
-    phone = await startBaresip({ user: '101', password: PASSWORDS['101'], registrar: kam, autoAnswer: true });
-    door = await startIntercom(
+  const start = (): Promise<IntercomInstance> =>
+    startIntercom(
       {
         sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door },
         buttons: [{ name: 'bell', call: ['101'], gpio: { chip: 'gpiochip0', line: BUTTON } }],
@@ -174,6 +184,12 @@ describe('door over sysfs GPIO (onoff, fake /sys/class/gpio): button to INVITE, 
       },
       { wrap: fake.enter },
     );
+
+  before(async () => {
+    fake = await startFakeSysfs(PI4);
+    kam = await startKamailio({ users: PASSWORDS });
+    phone = await startBaresip({ user: '101', password: PASSWORDS['101'], registrar: kam, autoAnswer: true });
+    door = await start();
   });
 
   after(async () => {
@@ -212,5 +228,26 @@ describe('door over sysfs GPIO (onoff, fake /sys/class/gpio): button to INVITE, 
     door = undefined;
     assert.equal((await fake.line(sysfs(RELAY))).level, 0, 'de-energised by the stop');
     assert.equal((await fake.line(sysfs(BUTTON))).exported, false, 'button unexported');
+  });
+
+  it('after a kill -9 the lines stay exported; the next start takes them over: relay off, the button rings', async () => {
+    let d = await start();
+    door = d;
+    assert.equal((await d.cli('open')).code, 0);
+    await waitUntil('relay energised', async () => (await fake.line(sysfs(RELAY))).level === 1, { timeoutMs: 3000 });
+    d.process.child.kill('SIGKILL');
+    await d.process.exited;
+    // Nobody unexports after a kill: the pin keeps its level and the button its edge setting.
+    assert.equal((await fake.line(sysfs(RELAY))).level, 1, 'still energised after the kill');
+    assert.equal((await fake.line(sysfs(BUTTON))).edge, 'both');
+    d = await start();
+    door = d;
+    assert.equal((await fake.line(sysfs(RELAY))).level, 0, 'de-energised at start-up');
+    const calls = phone.events().filter((e) => e.type === 'CALL_ESTABLISHED').length;
+    await fake.levels(sysfs(BUTTON), [0]);
+    await waitUntil('call answered', () => phone.events().filter((e) => e.type === 'CALL_ESTABLISHED').length > calls, { timeoutMs: 10_000 });
+    await fake.levels(sysfs(BUTTON), [1]);
+    assert.equal((await d.cli('hangup')).code, 0);
+    await phone.waitForEvent('CALL_CLOSED', 5000);
   });
 });

@@ -20,6 +20,8 @@
 //   claim N / free N   another consumer holds the line (export -> EBUSY)
 //   deny 1|0      export/unexport refuse to open (EACCES), as before udev
 //                 gives the gpio group access
+//   pause N / resume N   poll on N's value waits until resumed: a test can
+//                 then make a read land between an edge and epoll's check
 // Each command is answered with one line: the result, "ok" or "error ...".
 #define FUSE_USE_VERSION 35
 #include <fuse.h>
@@ -40,7 +42,7 @@
 struct opened;
 
 struct line {
-  int exported, claimed, out, drive, ext, active_low, edge;
+  int exported, claimed, out, drive, ext, active_low, edge, poll_paused;
   unsigned event;
   struct opened *opens;
 };
@@ -68,6 +70,7 @@ static int nchips;
 static int deny_export;
 static const char *control_path;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t resumed = PTHREAD_COND_INITIALIZER;
 
 static struct line *line_of(int gpio, struct chip **c_out) {
   for (int i = 0; i < nchips; i++) {
@@ -405,6 +408,7 @@ static int fs_poll(const char *path, struct fuse_file_info *fi, struct fuse_poll
   unsigned revents = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
   if (o->attr == A_VALUE) {
     struct line *l = line_of(o->gpio, NULL);
+    while (l->poll_paused) pthread_cond_wait(&resumed, &lock);
     if (o->seen != l->event) revents |= POLLPRI | POLLERR;
     if (ph) {
       if (o->ph) fuse_pollhandle_destroy(o->ph);
@@ -453,6 +457,10 @@ static void command(char *cmd, char *reply, size_t n) {
     static const char *names[] = {"none", "rising", "falling", "both"};
     snprintf(reply, n, "exported=%d direction=%s active_low=%d edge=%s value=%d level=%d\n", l->exported, l->out ? "out" : "in", l->active_low,
              names[l->edge], physical(l) ^ l->active_low, physical(l));
+  } else if (!strcmp(verb, "pause") || !strcmp(verb, "resume")) {
+    l->poll_paused = !strcmp(verb, "pause");
+    pthread_cond_broadcast(&resumed);
+    snprintf(reply, n, "ok\n");
   } else if (!strcmp(verb, "claim") || !strcmp(verb, "free")) {
     l->claimed = !strcmp(verb, "claim");
     snprintf(reply, n, "ok\n");

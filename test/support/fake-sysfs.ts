@@ -33,11 +33,15 @@ export interface FakeSysfsLine {
 export interface FakeSysfs {
   /** Command prefix that runs a program inside the namespace, in this process's directory (it execs the rest). */
   readonly enter: string[];
+  /** The control socket (line protocol in fake-sysfs-gpio.c), for callers that stamp their own writes. */
+  readonly control: string;
   /** Applies physical levels to an input one after another, `gapMs` apart (a bouncing contact). */
   levels(gpio: number, levels: Array<0 | 1>, gapMs?: number): Promise<void>;
   line(gpio: number): Promise<FakeSysfsLine>;
   /** Another consumer (a driver, a libgpiod program) holds the line, or lets it go. */
   claim(gpio: number, held: boolean): Promise<void>;
+  /** Holds poll on the line's value file until called again with false. */
+  pausePoll(gpio: number, paused: boolean): Promise<void>;
   /** export/unexport refuse to open, as before udev gives the gpio group access. */
   denyExport(deny: boolean): Promise<void>;
   stop(): Promise<void>;
@@ -78,6 +82,7 @@ export async function startFakeSysfs(chips: FakeSysfsChip[]): Promise<FakeSysfs>
   };
   return {
     // The shell and sh -c exec in turn, so the pid is the filesystem's, in the namespace.
+    control,
     enter: ['nsenter', `--mount=/proc/${fs.pid}/ns/mnt`, `--wd=${process.cwd()}`, '--'],
     async levels(gpio, levels, gapMs = 0) {
       const s = createConnection(control);
@@ -108,6 +113,9 @@ export async function startFakeSysfs(chips: FakeSysfsChip[]): Promise<FakeSysfs>
     },
     async claim(gpio, held) {
       await ask(`${held ? 'claim' : 'free'} ${gpio}`);
+    },
+    async pausePoll(gpio, paused) {
+      await ask(`${paused ? 'pause' : 'resume'} ${gpio}`);
     },
     async denyExport(deny) {
       await ask(`deny ${deny ? 1 : 0}`);
