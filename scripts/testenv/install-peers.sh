@@ -17,9 +17,11 @@ set -euo pipefail
 # socat: pty pairs stand in for serial card readers and keypads.
 # fuse3, libfuse3-dev, gcc, pkg-config: the fake sysfs GPIO tree (test/support/fake-sysfs-gpio.c)
 # is a FUSE filesystem built by the test, mounted at /sys/class/gpio in a private mount namespace.
+# python3-pylibsrtp: libsrtp2, an independent SRTP/SRTCP implementation to check ours against.
+# tcpdump: captures the SRTP call's RTCP on loopback to show it leaves encrypted.
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
   pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1
-  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config)
+  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config python3-pylibsrtp tcpdump)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

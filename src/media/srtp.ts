@@ -5,18 +5,18 @@
 // counter estimated from sequence numbers (§3.3.1), and a 64-packet replay
 // window (§3.3.2). Pure: bytes in, bytes out.
 import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { ReplayWindow } from './replay-window.ts';
+import { SrtpError } from './srtp-error.ts';
 
 /** The crypto suites of RFC 4568 §6.2 this implementation speaks. */
 export type SrtpSuite = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
 
-/** A packet refused by unprotect; the message says why (for counters, not per-packet logs). */
-export class SrtpError extends Error {}
+export { SrtpError };
 
 const TAG_BYTES: Record<SrtpSuite, number> = { AES_CM_128_HMAC_SHA1_80: 10, AES_CM_128_HMAC_SHA1_32: 4 };
-const REPLAY_WINDOW = 64;
 
 /** AES-128 in counter mode from a 16-byte IV: `length` bytes of keystream XORed into `data` (a copy). */
-function aesCm(key: Buffer, iv: Buffer, data: Buffer): Buffer {
+export function aesCm(key: Buffer, iv: Buffer, data: Buffer): Buffer {
   const c = createCipheriv('aes-128-ctr', key, iv);
   return Buffer.concat([c.update(data), c.final()]);
 }
@@ -28,8 +28,11 @@ export interface SrtpSessionKeys {
   authKey: Buffer;
 }
 
-/** Derives RTP session keys (labels 0, 1, 2) from a 16-byte master key and 14-byte master salt. */
-export function deriveSrtpKeys(masterKey: Buffer, masterSalt: Buffer): SrtpSessionKeys {
+/**
+ * Derives session keys from a 16-byte master key and 14-byte master salt:
+ * labels 0, 1, 2 for SRTP; `firstLabel` 3 gives SRTCP's 3, 4, 5 (§4.3.2).
+ */
+export function deriveSrtpKeys(masterKey: Buffer, masterSalt: Buffer, firstLabel: 0 | 3 = 0): SrtpSessionKeys {
   if (masterKey.length !== 16 || masterSalt.length !== 14) throw new SrtpError('master key must be 16 bytes and salt 14 bytes');
   const prf = (label: number, length: number) => {
     // x = (label || r) XOR master_salt, r = 0; IV = x * 2^16.
@@ -38,10 +41,11 @@ export function deriveSrtpKeys(masterKey: Buffer, masterSalt: Buffer): SrtpSessi
     iv[7]! ^= label;
     return aesCm(masterKey, iv, Buffer.alloc(length));
   };
-  return { cipherKey: prf(0x00, 16), authKey: prf(0x01, 20), cipherSalt: prf(0x02, 14) };
+  return { cipherKey: prf(firstLabel, 16), authKey: prf(firstLabel + 1, 20), cipherSalt: prf(firstLabel + 2, 14) };
 }
 
-function packetIv(keys: SrtpSessionKeys, ssrc: number, index: bigint): Buffer {
+/** The counter-mode IV of one packet (§4.1.1); `index` is the SRTP packet index or the SRTCP index. */
+export function packetIv(keys: Pick<SrtpSessionKeys, 'cipherSalt'>, ssrc: number, index: bigint): Buffer {
   // IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16)
   const iv = Buffer.alloc(16);
   keys.cipherSalt.copy(iv, 0);
@@ -55,7 +59,7 @@ function packetIv(keys: SrtpSessionKeys, ssrc: number, index: bigint): Buffer {
 
 /** The AES-CM keystream for one packet (RFC 3711 §4.1.1); what protect XORs into the payload. */
 export function srtpKeystream(keys: Pick<SrtpSessionKeys, 'cipherKey' | 'cipherSalt'>, ssrc: number, index: bigint, length: number): Buffer {
-  return aesCm(keys.cipherKey, packetIv({ ...keys, authKey: Buffer.alloc(0) }, ssrc, index), Buffer.alloc(length));
+  return aesCm(keys.cipherKey, packetIv(keys, ssrc, index), Buffer.alloc(length));
 }
 
 /** Length of the RTP header including CSRCs and extension; throws SrtpError when it does not fit. */
@@ -83,9 +87,8 @@ export class SrtpContext {
   // Sender side: rollover counter and last sequence sent.
   private sendRoc = 0;
   private lastSentSeq: number | undefined;
-  // Receiver side (§3.3.1): highest index seen and the replay bitmap behind it.
-  private highest: bigint | undefined;
-  private replay = 0n;
+  // Receiver side (§3.3.1, §3.3.2): highest index seen and the replay list behind it.
+  private readonly replay = new ReplayWindow();
 
   constructor(suite: SrtpSuite, masterKey: Buffer, masterSalt: Buffer) {
     this.keys = deriveSrtpKeys(masterKey, masterSalt);
@@ -114,44 +117,23 @@ export class SrtpContext {
     const roc = Number(index >> 16n);
     const expected = tag(this.keys, body, roc, this.tagBytes);
     if (!timingSafeEqual(expected, srtp.subarray(srtp.length - this.tagBytes))) throw new SrtpError('authentication failed');
-    this.checkReplay(index);
+    this.replay.check(index);
     const payload = aesCm(this.keys.cipherKey, packetIv(this.keys, body.readUInt32BE(8), index), body.subarray(h));
-    this.accept(index);
+    this.replay.accept(index);
     return Buffer.concat([body.subarray(0, h), payload]);
   }
 
   // §3.3.1 / Appendix A: the index closest to the highest seen.
   private estimateIndex(seq: number): bigint {
-    if (this.highest === undefined) return BigInt(seq);
-    const sL = Number(this.highest & 0xffffn);
-    const roc = Number(this.highest >> 16n);
+    const highest = this.replay.highest;
+    if (highest === undefined) return BigInt(seq);
+    const sL = Number(highest & 0xffffn);
+    const roc = Number(highest >> 16n);
     let v = roc;
     if (sL < 0x8000) {
       if (seq - sL > 0x8000) v = roc - 1;
     } else if (sL - 0x8000 > seq) v = roc + 1;
     if (v < 0) v = 0;
     return (BigInt(v >>> 0) << 16n) | BigInt(seq);
-  }
-
-  private checkReplay(index: bigint): void {
-    if (this.highest === undefined || index > this.highest) return;
-    const behind = this.highest - index;
-    if (behind >= BigInt(REPLAY_WINDOW)) throw new SrtpError('too old (outside the replay window)');
-    if ((this.replay >> behind) & 1n) throw new SrtpError('replayed');
-  }
-
-  private accept(index: bigint): void {
-    if (this.highest === undefined) {
-      this.highest = index;
-      this.replay = 1n;
-      return;
-    }
-    if (index > this.highest) {
-      const shift = index - this.highest;
-      this.replay = shift >= BigInt(REPLAY_WINDOW) ? 1n : ((this.replay << shift) | 1n) & ((1n << BigInt(REPLAY_WINDOW)) - 1n);
-      this.highest = index;
-    } else {
-      this.replay |= 1n << (this.highest - index);
-    }
   }
 }
