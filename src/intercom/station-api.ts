@@ -19,8 +19,12 @@ export interface StationStatus {
    * `failures`: attempts that failed since the station (re)started.
    */
   registration: { state: string; lastError?: string; expiresAt?: string; failures?: number };
-  /** `codec`: what the answered call negotiated (e.g. "G722"), and `rtp` its reception so far, once media runs. */
-  call: null | { state: CallState; peer: string; since: string; codec?: string; rtp?: RtpReception };
+  /**
+   * `codec`: what the answered call negotiated (e.g. "G722"), and `rtp` its reception so far, once media runs;
+   * `rtcp`: reports sent and received, and what the peer's last report said;
+   * `srtp`: present when the media is encrypted, with the packets refused.
+   */
+  call: null | { state: CallState; peer: string; since: string; codec?: string; rtp?: RtpReception; rtcp?: RtcpCounters; srtp?: { dropped: number } };
   door: { open: boolean; opened: number };
   /** Recent presses, calls, door openings and refused attempts, oldest first. */
   events?: DoorLogEntry[];
@@ -36,6 +40,16 @@ export interface RtpReception {
   packetsLost: number;
   /** Interarrival jitter (RFC 3550 §A.8), in milliseconds. */
   jitterMs: number;
+}
+
+/** RTCP of the call's media (RFC 3550 §6.4): reports sent, valid reports received, the peer's view of our stream. */
+export interface RtcpCounters {
+  sent: number;
+  received: number;
+  /** Round trip from the peer's last report block about our stream. */
+  rttMs?: number;
+  /** Fraction of our packets the peer lost in its last interval, 0-1. */
+  peerLoss?: number;
 }
 
 /** Counters of one audio direction; they only grow. */

@@ -27,6 +27,7 @@ import { UserAgent } from '../sip/user-agent.ts';
 import { answerSdes, newSdesKey, offerWithSdes, type SdesKey } from '../sdp/sdes.ts';
 import { SrtpLink } from '../runtime/srtp-socket.ts';
 import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
+import { rtcpCounters } from './rtcp-counters.ts';
 import { STATION_AUDIO_FORMAT, type CommandResult, type RtpReception, type StationControl, type StationStatus } from './station-api.ts';
 import { captureFrames, heardLevelDbfs, testFrames, testToneSound } from './audio-test.ts';
 import { reachableWithoutRegistrar, targetUri } from './targets.ts';
@@ -336,7 +337,10 @@ export async function startStation(config: Config, log: Logger, events = new Sta
           if (plain) media?.loop?.onRtp(plain, from);
         },
         onRtcp: (b, from) => {
-          if (!media?.retired?.includes(`${from.address}:${from.port}`)) media?.loop?.onRtcp(b, from);
+          if (media?.retired?.includes(`${from.address}:${from.port}`)) return;
+          // SRTCP (RFC 3711 §3.4) like SRTP: only authentic reports reach the loop.
+          const plain = media?.srtp ? media.srtp.receiveRtcp(b) : media?.sdes ? undefined : b;
+          if (plain) media?.loop?.onRtcp(plain, from);
         },
       });
       const sdes = sipCfg.srtp === true ? newSdesKey() : undefined;
@@ -628,6 +632,8 @@ export async function startStation(config: Config, log: Logger, events = new Sta
           since: new Date(snap.call.since).toISOString(),
           ...(media?.codec !== undefined ? { codec: media.codec } : {}),
           ...(snap.call.state === 'active' && media?.loop ? { rtp: rtpReception() } : {}),
+          ...(media?.loop ? { rtcp: rtcpCounters(media.loop.stats()) } : {}),
+          ...(media?.srtp ? { srtp: { dropped: media.srtp.dropped } } : {}),
         },
         door: snap.door,
         events: history.recent(),

@@ -100,6 +100,10 @@ export interface RtpSessionStats {
   ignored: number;
   digitsReceived: number;
   sourceMoves: number;
+  /** Compound RTCP packets built for sending, and valid ones received. */
+  rtcpSent: number;
+  rtcpReceived: number;
+  /** The remote's latest reception report about our stream (RFC 3550 §6.4). */
   remoteReport?: RemoteReport;
 }
 
@@ -138,6 +142,8 @@ export class RtpSession {
   private dtmfQueue: { digit: string; opts: DtmfSendOptions }[] = [];
   private ignored = 0;
   private digitsReceived = 0;
+  private rtcpSent = 0;
+  private rtcpReceived = 0;
   private sourceMoves = 0;
   private concealedFrames = 0;
   private lastRemoteReport: RemoteReport | undefined;
@@ -317,6 +323,7 @@ export class RtpSession {
 
   /** Builds our periodic compound RTCP packet: SR if we have sent, else RR, plus SDES CNAME (RFC 3550 §6.1). */
   buildRtcp(wallClockMs: number): Buffer {
+    this.rtcpSent++;
     return Buffer.concat([this.report(wallClockMs), buildSdesCname(this.ssrc, this.cname)]);
   }
 
@@ -334,6 +341,7 @@ export class RtpSession {
       return { error: e instanceof Error ? e.message : 'unparseable RTCP packet' };
     }
     const result: RtcpReceiveResult = { bye: false };
+    this.rtcpReceived++;
     for (const p of packets) {
       if (p.type === 'sr' && wallClockMs !== undefined && p.ssrc === this.remoteSsrc) {
         this.reception.noteSenderReport(p.sender.ntp, wallClockMs);
@@ -367,6 +375,8 @@ export class RtpSession {
       ignored: this.ignored,
       digitsReceived: this.digitsReceived,
       sourceMoves: this.sourceMoves,
+      rtcpSent: this.rtcpSent,
+      rtcpReceived: this.rtcpReceived,
     };
     if (this.lastRemoteReport) s.remoteReport = this.lastRemoteReport;
     return s;

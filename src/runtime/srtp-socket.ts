@@ -1,39 +1,80 @@
 // SRTP on a call's media socket: what the media loop sends is protected on
-// the way out, what arrives is checked and decrypted before the loop sees it.
-// Packets that fail (a stranger, a replay, plain RTP) are dropped and counted,
-// never logged one by one. RTCP is not sent while SRTP is on: SRTCP is not
-// implemented yet, and a plain report would only be dropped by the peer.
+// the way out (RTP as SRTP, RTCP as SRTCP, RFC 3711 §3.3 and §3.4), what
+// arrives is checked and decrypted before the loop sees it. Packets that fail
+// (a stranger, a replay, plain RTP or RTCP) are dropped and counted, never
+// logged one by one.
 import { SrtpContext, SrtpError } from '../media/srtp.ts';
+import { SrtcpContext } from '../media/srtcp.ts';
 import type { RtpSocket } from '../net/rtp-socket.ts';
-import type { SdesKey } from '../sdp/sdes.ts';
+import { sameSdesKey, type SdesKey } from '../sdp/sdes.ts';
 
-/** Both directions of one call's SRTP, from our offered key and the answerer's. */
+/** One direction: the SRTP and SRTCP contexts made from one master key. */
+interface Direction {
+  key: SdesKey;
+  rtp: SrtpContext;
+  rtcp: SrtcpContext;
+}
+
+function direction(key: SdesKey): Direction {
+  return { key, rtp: new SrtpContext(key.suite, key.key, key.salt), rtcp: new SrtcpContext(key.key, key.salt) };
+}
+
+/** Both directions of one call's SRTP: our key (we send with it) and the peer's. */
 export class SrtpLink {
-  private readonly out: SrtpContext;
-  private readonly in: SrtpContext;
-  /** Incoming packets refused (not authentic, replayed, or not SRTP). */
+  private out: Direction;
+  private in: Direction;
+  /** Incoming packets refused (not authentic, replayed, or not SRTP/SRTCP). */
   dropped = 0;
 
   constructor(ours: SdesKey, theirs: SdesKey) {
-    this.out = new SrtpContext(ours.suite, ours.key, ours.salt);
-    this.in = new SrtpContext(theirs.suite, theirs.key, theirs.salt);
+    this.out = direction(ours);
+    this.in = direction(theirs);
   }
 
-  /** The socket as the media loop should see it: RTP protected on send, RTCP held back. */
+  /** The key we send with. */
+  get ours(): SdesKey {
+    return this.out.key;
+  }
+
+  /** The key the peer sends with. */
+  get theirs(): SdesKey {
+    return this.in.key;
+  }
+
+  /**
+   * After a new offer/answer in the call (RFC 4568 §7.1.4): a direction whose
+   * key is unchanged keeps its context (rollover counter, SRTCP index, replay
+   * list); a new key starts a fresh one.
+   */
+  rekey(ours: SdesKey, theirs: SdesKey): void {
+    if (!sameSdesKey(ours, this.out.key)) this.out = direction(ours);
+    if (!sameSdesKey(theirs, this.in.key)) this.in = direction(theirs);
+  }
+
+  /** The socket as the media loop should see it: RTP and RTCP protected on send. */
   wrap(socket: RtpSocket): RtpSocket {
     return {
       host: socket.host,
       port: socket.port,
-      sendRtp: (packet, to) => socket.sendRtp(this.out.protect(packet), to),
-      sendRtcp: () => {},
+      sendRtp: (packet, to) => socket.sendRtp(this.out.rtp.protect(packet), to),
+      sendRtcp: (packet, to) => socket.sendRtcp(this.out.rtcp.protect(packet), to),
       close: () => socket.close(),
     };
   }
 
   /** The plain RTP packet, or undefined when it must be dropped. */
   receive(packet: Buffer): Buffer | undefined {
+    return this.unprotect(() => this.in.rtp.unprotect(packet));
+  }
+
+  /** The plain RTCP packet, or undefined when it must be dropped. */
+  receiveRtcp(packet: Buffer): Buffer | undefined {
+    return this.unprotect(() => this.in.rtcp.unprotect(packet));
+  }
+
+  private unprotect(f: () => Buffer): Buffer | undefined {
     try {
-      return this.in.unprotect(packet);
+      return f();
     } catch (e) {
       if (!(e instanceof SrtpError)) throw e;
       this.dropped++;

@@ -65,3 +65,8 @@ export function answerSdes(sdp: string, offered: SdesKey): { plain: string; key:
     .join('\r\n');
   return { plain, key };
 }
+
+/** Whether two keys are the same suite, master key and salt. */
+export function sameSdesKey(a: SdesKey, b: SdesKey): boolean {
+  return a.suite === b.suite && a.key.equals(b.key) && a.salt.equals(b.salt);
+}

@@ -1,13 +1,16 @@
 // SRTP with SDES keys (RFC 3711, RFC 4568) against baresip's srtp module,
 // which requires it on every call (mediaenc=srtp-mand): the door's offer
 // carries RTP/SAVP and its key, both sides hear each other through the
-// encryption, and a phone that cannot do SRTP never gets the call in the clear.
+// encryption, RTCP flows both ways as SRTCP, and a phone that cannot do SRTP
+// never gets the call in the clear.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startBaresip, type Baresip } from '../support/baresip.ts';
 import { startKamailio, type Kamailio } from '../support/kamailio.ts';
 import { makeToneWav, measureTone } from '../support/audio-measure.ts';
+import { captureLoopback, type LoopbackCapture } from '../support/capture.ts';
+import { parseRtcp } from '../../src/media/rtcp.ts';
 import { makeTempDir, waitUntil } from '../support/process.ts';
 import { startIntercom, type IntercomInstance } from './intercom-process.ts';
 
@@ -18,6 +21,7 @@ describe('SRTP (SDES) call', { timeout: 90_000 }, () => {
   let secure: Baresip;
   let plain: Baresip;
   let door: IntercomInstance;
+  let capture: LoopbackCapture | undefined;
   const tmp = makeTempDir('srtp-');
   const doorTone = join(tmp.path, 'door-1000.wav');
   const phoneTone = join(tmp.path, 'phone-440.wav');
@@ -25,7 +29,8 @@ describe('SRTP (SDES) call', { timeout: 90_000 }, () => {
 
   before(async () => {
     await makeToneWav(doorTone, { freq: 1000, seconds: 2 });
-    await makeToneWav(phoneTone, { freq: 440, seconds: 10 });
+    // baresip hangs up when its source file ends: long enough for several RTCP intervals.
+    await makeToneWav(phoneTone, { freq: 440, seconds: 60 });
     kam = await startKamailio({ users: PASSWORDS });
     secure = await startBaresip({ user: '101', password: PASSWORDS['101'], registrar: kam, autoAnswer: true, sourceWav: phoneTone, srtp: true });
     plain = await startBaresip({ user: '102', password: PASSWORDS['102'], registrar: kam, autoAnswer: true });
@@ -41,6 +46,7 @@ describe('SRTP (SDES) call', { timeout: 90_000 }, () => {
   });
 
   after(async () => {
+    await capture?.stop().catch(() => []);
     await door?.terminate().catch(() => {});
     await secure?.stop();
     await plain?.stop();
@@ -48,11 +54,24 @@ describe('SRTP (SDES) call', { timeout: 90_000 }, () => {
     tmp.remove();
   });
 
-  it('a call to an SRTP-only phone carries audio both ways, encrypted', async (t) => {
+  it('a call to an SRTP-only phone carries audio both ways, encrypted, and RTCP as SRTCP', async (t) => {
+    // baresip takes its RTP ports from 10000-19998 (support/baresip.ts); the door's RTCP goes to one of them.
+    capture = await captureLoopback(tmp.path, 'portrange 10000-19999');
     assert.equal((await door.cli('press')).code, 0);
     await secure.waitForEvent('CALL_ESTABLISHED', 10_000);
     await waitUntil('call active', async () => (await door.status()).call?.state === 'active', { timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 3000));
+    // The phone's SRTCP reports are authentic to the door, and one of them answers our
+    // sender report (its LSR), which gives a round trip: both need the reports to decrypt.
+    const rtcp = await waitUntil(
+      'an SRTCP report from the phone with a round trip',
+      async () => {
+        const c = (await door.status()).call;
+        return c?.rtcp && c.rtcp.received > 0 && c.rtcp.rttMs !== undefined ? c : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    t.diagnostic(`door status: rtcp ${JSON.stringify(rtcp.rtcp)}, srtp ${JSON.stringify(rtcp.srtp)}`);
+    assert.ok(rtcp.srtp, 'status shows the call as encrypted');
     assert.equal((await door.cli('hangup')).code, 0);
     await secure.waitForEvent('CALL_CLOSED', 5000);
     await waitUntil('door idle', async () => (await door.status()).call === null, { timeoutMs: 5000 });
@@ -62,6 +81,19 @@ describe('SRTP (SDES) call', { timeout: 90_000 }, () => {
     t.diagnostic(`phone heard 1 kHz at ${atPhone.dbfs.toFixed(1)} dBFS, door heard 440 Hz at ${atDoor.dbfs.toFixed(1)} dBFS`);
     assert.ok(atPhone.dbfs > -30, `1 kHz at the phone: ${atPhone.dbfs.toFixed(1)} dBFS`);
     assert.ok(atDoor.dbfs > -30, `440 Hz at the door: ${atDoor.dbfs.toFixed(1)} dBFS`);
+
+    // What the door sent to the phone's RTCP port: SRTCP, every packet with the E flag and
+    // the next SRTCP index (RFC 3711 §3.4), none of them readable as plain RTCP.
+    const phoneRtp = Number(/event=media\.started .*remote=[\d.]+:(\d+)/.exec(door.logs())?.[1]);
+    const sent = (await capture.stop()).filter((d) => d.dst.port === phoneRtp + 1 && d.payload.length > 8 && d.payload[1]! >= 200 && d.payload[1]! <= 204);
+    t.diagnostic(`${sent.length} RTCP packets from the door to port ${phoneRtp + 1}`);
+    assert.ok(sent.length >= 2, `the door sent ${sent.length} RTCP packets`);
+    sent.forEach((d, i) => {
+      const trailer = d.payload.readUInt32BE(d.payload.length - 14);
+      assert.equal(trailer >>> 31, 1, `packet ${i}: E flag`);
+      assert.equal(trailer & 0x7fffffff, i, `packet ${i}: SRTCP index`);
+      assert.throws(() => parseRtcp(d.payload), Error, `packet ${i} reads as plain RTCP`);
+    });
   });
 
   it('a phone without SRTP: no call in the clear', async () => {
