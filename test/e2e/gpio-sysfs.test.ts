@@ -202,6 +202,9 @@ describe('door over sysfs GPIO (onoff, fake /sys/class/gpio): button to INVITE, 
   it('a bouncing button on sysfs 529 is exactly one call, INVITE received by the phone', async () => {
     const d = door!;
     assert.equal((await fake.line(sysfs(BUTTON))).edge, 'both');
+    const hw = ((await d.status()) as unknown as { hardware?: { backend: string | null; inputs: Array<{ key: string; active?: boolean }> } }).hardware;
+    assert.equal(hw?.backend, 'sysfs');
+    assert.deepEqual(hw?.inputs.map((i) => [i.key, i.active]), [['buttons[0].gpio', false]]);
     await fake.levels(sysfs(BUTTON), [0, 1, 0, 1, 0, 1, 0], 2);
     await new Promise((r) => setTimeout(r, 150));
     await fake.levels(sysfs(BUTTON), [1, 0, 1, 0, 1], 2);
