@@ -139,6 +139,13 @@ interface CallMedia {
    * packets, still in flight, must not be taken for the new leg's stream.
    */
   retired?: string[];
+  /** Packets received and lost by loops the call has had (a transfer starts a new one), and by all up to the last report. */
+  reception?: { earlier: Counts; reported: Counts };
+}
+
+interface Counts {
+  received: number;
+  lost: number;
 }
 
 /** Starts the door station described by a validated config. */
@@ -286,7 +293,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
         case 'log': {
           log[a.level](a.event, a.fields);
           // The media is still up here: an ended call's history keeps what it received, for watchers' totals.
-          const reception = a.event === 'call.ended' ? rtpReception() : undefined;
+          const reception = a.event === 'call.ended' ? rtpReception(true) : undefined;
           history.fromLog(a.event, reception ? { ...a.fields, ...reception } : a.fields, new Date());
           break;
         }
@@ -458,6 +465,11 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     });
     if (media.loop && media.remote) media.retired = [...(media.retired ?? []), ...media.remote];
     media.remote = [`${n.remote.address}:${n.remote.port}`, `${n.remote.address}:${n.rtcpPort ?? n.remote.port + 1}`];
+    if (media.loop) {
+      const st = media.loop.stats();
+      const r = (media.reception ??= { earlier: { received: 0, lost: 0 }, reported: { received: 0, lost: 0 } });
+      r.earlier = { received: r.earlier.received + st.packetsReceived, lost: r.earlier.lost + st.lost };
+    }
     media.loop?.stop();
     media.loop = loop;
     media.codec = n.codec;
@@ -511,10 +523,19 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     feed({ type: 'dtmf', digit });
   }
 
-  /** The connected leg's receiver statistics, while its media runs. */
-  function rtpReception(): RtpReception | undefined {
+  /**
+   * What the call's media received since the last ended call reported it (a
+   * transferred call ends once per party on one media); `report` starts anew.
+   */
+  function rtpReception(report = false): RtpReception | undefined {
     const st = media?.loop?.stats();
-    return st && { packetsReceived: st.packetsReceived, packetsLost: st.lost, jitterMs: Math.round(st.jitterMs * 100) / 100 };
+    if (!media || !st) return undefined;
+    const r = media.reception ?? { earlier: { received: 0, lost: 0 }, reported: { received: 0, lost: 0 } };
+    const all = { received: r.earlier.received + st.packetsReceived, lost: r.earlier.lost + st.lost };
+    if (report) media.reception = { earlier: r.earlier, reported: all };
+    // A new source (SSRC) restarts the session's counts, so a difference can come out below zero.
+    const since = (now: number, then: number): number => Math.max(0, now - then);
+    return { packetsReceived: since(all.received, r.reported.received), packetsLost: since(all.lost, r.reported.lost), jitterMs: Math.round(st.jitterMs * 100) / 100 };
   }
 
   function releaseMedia(): void {

@@ -121,6 +121,37 @@ describe('metrics endpoint', { timeout: 120_000 }, () => {
     assert.equal(sampleValue(p, 'intercom_call_in_progress'), 0);
   });
 
+  it('a reload that restarts the SIP side keeps every count; a changed metrics section waits for a service restart', async () => {
+    const before = await scrape(port);
+    const startedAt = ((await door.status()) as { startedAt?: string }).startedAt;
+    door.writeConfig({
+      sip: { server: kam.hostport, user: 'door', password: PASSWORDS.door, display_name: 'Front door' },
+      buttons: [{ name: 'bell', call: ['101'] }],
+      audio: { input: 'none', output: 'none' },
+      door: { open_ms: 200 },
+      metrics: { listen: `${DOOR_ADDRESS}:${port + 1}` },
+    });
+    const r = await door.cli('reload');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /re-registered for: sip\.display_name/);
+    assert.match(r.stdout, /needs a service restart .*metrics\.listen\.port/);
+    await waitUntil('registered again by a new station', async () => {
+      const st = (await door.status()) as { registered: boolean; startedAt?: string };
+      return st.registered && st.startedAt !== startedAt;
+    }, { timeoutMs: 15_000 });
+    const p = await scrape(port);
+    for (const [name, labels] of [
+      ['intercom_calls_total', { direction: 'outgoing', result: 'answered' }],
+      ['intercom_call_duration_seconds_count', {}],
+      ['intercom_rtp_packets_received_total', {}],
+      ['intercom_door_openings_total', { method: 'command' }],
+      ['intercom_button_presses_total', { button: 'bell' }],
+    ] as const) {
+      assert.equal(sampleValue(p, name, labels), sampleValue(before, name, labels), name);
+    }
+    assert.equal(sampleValue(p, 'intercom_sip_registered'), 1);
+  });
+
   it('only GET /metrics is served', async () => {
     for (const method of ['POST', 'PUT', 'DELETE']) assert.equal((await http(port, method)).status, 405, method);
     assert.equal((await http(port, 'GET', '/')).status, 404);

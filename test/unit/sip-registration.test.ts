@@ -84,6 +84,8 @@ describe('registration (RFC 3261 §10)', () => {
     }
     const attempts = registers(sent) - afterFailure;
     assert.ok(attempts > 0 && attempts <= 6, `${attempts} REGISTERs in 10 minutes`);
+    // Every failed attempt is counted (for the metrics), though the log names the cause only once.
+    assert.equal(reg.status.failures, 1 + attempts);
   });
 
   it('retries after a timeout with growing, capped delays, and recovers', () => {
@@ -98,6 +100,7 @@ describe('registration (RFC 3261 §10)', () => {
     ua.receive(reply(last(), 200, 'OK', { toTag: 't' }), SERVER);
     assert.equal(reg.status.state, 'registered');
     assert.equal(reg.status.lastError, undefined);
+    assert.equal(reg.status.failures, 1, 'the count of failures stays after a success');
   });
 
   it('honours Retry-After on 503', () => {
