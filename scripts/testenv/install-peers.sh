@@ -15,13 +15,14 @@ set -euo pipefail
 # iproute2 also makes the namespaces and veth link the interface-outage test takes down.
 # libspeexdsp1: echo cancellation and noise suppression (loaded through koffi; no -dev needed).
 # socat: pty pairs stand in for serial card readers and keypads.
+# mosquitto: the MQTT broker the MQTT tests start on a loopback port (never the system service).
 # fuse3, libfuse3-dev, gcc, pkg-config: the fake sysfs GPIO tree (test/support/fake-sysfs-gpio.c)
 # is a FUSE filesystem built by the test, mounted at /sys/class/gpio in a private mount namespace.
 # python3-pylibsrtp: libsrtp2, an independent SRTP/SRTCP implementation to check ours against.
 # tcpdump: captures the SRTP call's RTCP on loopback to show it leaves encrypted.
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
   pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1
-  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config python3-pylibsrtp tcpdump)
+  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config python3-pylibsrtp tcpdump mosquitto)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -56,7 +57,7 @@ if ! apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "${missin
   exit 1
 fi
 
-for bin in kamailio kamcmd baresip sipp sox systemd-analyze python3; do
+for bin in kamailio kamcmd baresip sipp sox systemd-analyze python3 mosquitto mosquitto_passwd; do
   if ! command -v "$bin" >/dev/null 2>&1; then
     echo "install-peers: '$bin' is still not on PATH after installing ${missing[*]}" >&2
     exit 1

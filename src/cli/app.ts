@@ -27,6 +27,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   press: { ...help, ...config, ...socket, button: { type: 'string', short: 'b' } },
   hangup: { ...help, ...config, ...socket },
   open: { ...help, ...config, ...socket },
+  'incoming on': { ...help, ...config, ...socket },
+  'incoming off': { ...help, ...config, ...socket },
   hw: { ...help, ...config, ...socket, json: { type: 'boolean' } },
   hash: { ...help, card: { type: 'string' }, pin: { type: 'string' } },
   'outputs-off': { ...help, ...config },
@@ -66,6 +68,9 @@ async function dispatch(command: string, values: OptionValues, io: CliIO): Promi
       return actionCommand(remoteTarget(values), { cmd: 'hangup' }, io);
     case 'open':
       return actionCommand(remoteTarget(values), { cmd: 'open' }, io);
+    case 'incoming on':
+    case 'incoming off':
+      return actionCommand(remoteTarget(values), { cmd: 'incoming', enabled: command === 'incoming on' }, io);
     case 'hw': {
       const { hwCommand } = await import('./hw.ts');
       return hwCommand(remoteTarget(values), values['json'] === true, io);
@@ -113,8 +118,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       return 0;
     }
     // `audio` has subcommands: `intercom audio list` is looked up as "audio list".
-    const command = first === 'audio' && rest[0] !== undefined && !rest[0].startsWith('-') ? `audio ${rest.shift()}` : first;
+    // So has `incoming`: `intercom incoming on|off`.
+    const command = (first === 'audio' || first === 'incoming') && rest[0] !== undefined && !rest[0].startsWith('-') ? `${first} ${rest.shift()}` : first;
     if (command === 'audio') throw new UsageError('audio needs a subcommand: intercom audio list [--json]');
+    if (command === 'incoming') throw new UsageError('incoming needs on or off: intercom incoming on|off');
     const spec = OPTIONS[command];
     if (!spec) {
       throw new UsageError(
@@ -125,7 +132,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     const values = parseOptions(command, rest, spec);
     if (values['help'] === true) {
-      io.out(COMMAND_HELP[command] ?? MAIN_HELP);
+      io.out(COMMAND_HELP[command] ?? COMMAND_HELP[first] ?? MAIN_HELP);
       return 0;
     }
     return await dispatch(command, values, io);

@@ -16,6 +16,7 @@ Commands:
   press    press a button, as if someone rang (default: the first button)
   hangup   end the current call
   open     pulse the door opener
+  incoming on|off  take or refuse incoming calls until the next restart or reload
   hw       board profile and live state of buttons, contacts, relay, LEDs, readers
   hash     the hash of a card ID or keypad PIN, for access.cards / access.pins
   outputs-off  drive the opener relay, LEDs and amplifier off (for ExecStopPost=)
@@ -94,6 +95,20 @@ Exit status: 0, or 1 when no instance answers or it was refused.`,
   open: `Usage: intercom open [--config FILE]
 
 Pulses the door-opener output for door.open_ms.
+
+Options:
+${CONFIG}
+${SOCKET}
+${HELP}
+
+Exit status: 0, or 1 when no instance answers or it was refused.`,
+
+  incoming: `Usage: intercom incoming on|off [--config FILE]
+
+Takes (on) or refuses (off) incoming calls from now on, whatever
+incoming.enabled says, until the station restarts or a reload restarts its SIP
+side. Only callers in incoming.allow get through even when on. Shown in
+\`intercom status\`; also switchable over MQTT.
 
 Options:
 ${CONFIG}

@@ -11,6 +11,7 @@ import { createLogger } from '../log/logger.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../metrics/server.ts';
 import type { LogSink, Logger } from '../log/logger.ts';
 import { switchableLogger } from '../log/switchable.ts';
+import { mqttService } from '../mqtt/service.ts';
 import { createReloader } from '../service/reloader.ts';
 import { linkToSystemd } from '../service/systemd-link.ts';
 import { setFatalReporter } from './fatal.ts';
@@ -126,7 +127,10 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     {
       load: () => loadConfig(configPath),
       config: () => config,
-      setConfig: (next) => (config = next),
+      setConfig: (next) => {
+        config = next;
+        void mqtt.apply(next);
+      },
       applyLogging: (next) => logs.switchTo(makeLogger(next)),
       applyInPlace: (next) => {
         if (!station?.applyConfig) return false;
@@ -159,6 +163,8 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     reload: async (): Promise<CommandResult> =>
       started ? reloader.reload('command') : { ok: false, error: 'the station is still starting' },
   };
+  // Publishes through the same StationControl as the control socket, so commands get the same checks.
+  const mqtt = mqttService(deferred, events, log.child({ component: 'mqtt' }), packageVersion());
   // Registered before starting: Node's default for SIGHUP is to exit.
   const onHangup = (): void => {
     // After the start, reloads queue up behind one another (even while one restarts the station).
@@ -178,6 +184,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     station = await start(config, log, events);
     started = true;
     systemd.ready();
+    void mqtt.apply(config);
     log.info('running');
   } catch (err) {
     log.error('start-failed', { error: oneLine(err) });
@@ -194,6 +201,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   systemd.stopping();
   await control.close().catch((err: unknown) => log.warn('control-close-failed', { error: oneLine(err) }));
   await metrics?.close();
+  await mqtt.stop();
   const running = station as Station | undefined;
   const clean = running ? await stopStation(running, log) : true;
   log.info('stopped', { clean });

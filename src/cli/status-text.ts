@@ -13,5 +13,6 @@ export function describeStatus(s: StationStatus): string[] {
   const times = s.door.opened === 1 ? 'once' : `${s.door.opened} times`;
   const door = `${s.door.open ? 'open' : 'closed'}, opened ${times} since start`;
   const recent = (s.events ?? []).slice(-20).map((e) => `  ${describeEntry(e)}`);
-  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`, ...(recent.length ? ['recent:', ...recent] : [])];
+  const incoming = s.incoming ? [`incoming calls: ${s.incoming.enabled ? 'enabled' : 'disabled'}`] : [];
+  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`, ...incoming, ...(recent.length ? ['recent:', ...recent] : [])];
 }

@@ -28,7 +28,7 @@ function worldReadable(path: string): boolean {
 }
 
 function secretReader(baseDir: string, warnings: string[]): SecretReader {
-  return (file) => {
+  return (file, key = 'sip.password_file') => {
     const path = resolve(baseDir, file);
     let text: string;
     try {
@@ -40,7 +40,7 @@ function secretReader(baseDir: string, warnings: string[]): SecretReader {
     const value = text.replace(/[\r\n]+$/, '');
     if (value === '') return { ok: false, error: `${path} is empty` };
     if (worldReadable(path)) {
-      warnings.push(`sip.password_file: ${path} is readable by every user; chmod 600 it`);
+      warnings.push(`${key}: ${path} is readable by every user; chmod 600 it`);
     }
     return { ok: true, path, value };
   };

@@ -23,10 +23,14 @@ export function permissionWarnings(configPath: string, config: Config): string[]
   if (mode !== undefined && (mode & 0o004) !== 0 && config.door.codes.length > 0) {
     out.push(`door.codes: ${configPath} is readable by every user, so are the door codes; chmod 600 it`);
   }
-  const secret = config.sip.password_file;
-  const secretMode = secret === undefined ? undefined : modeOf(secret);
-  if (secretMode !== undefined && (secretMode & 0o002) !== 0) {
-    out.push(`sip.password_file: ${secret} is writable by every user; chmod 600 it`);
+  for (const [key, secret] of [['sip.password_file', config.sip.password_file], ['mqtt.password_file', config.mqtt?.password_file]] as const) {
+    const secretMode = secret === undefined ? undefined : modeOf(secret);
+    if (secretMode !== undefined && (secretMode & 0o002) !== 0) {
+      out.push(`${key}: ${secret} is writable by every user; chmod 600 it`);
+    }
+  }
+  if (mode !== undefined && (mode & 0o004) !== 0 && config.mqtt?.password !== undefined && config.mqtt.password_file === undefined) {
+    out.push(`mqtt.password: ${configPath} is readable by every user; chmod 600 it or move the secret to mqtt.password_file`);
   }
   // Anyone holding the door's TLS key can pose as the door to the registrar.
   const key = config.sip.tls_key;

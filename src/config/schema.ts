@@ -13,12 +13,14 @@ import { voiceKeys, type VoiceKeys } from './voice-schema.ts';
 import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, type OutputLine } from './hardware-schema.ts';
 import { accessSection, readersSection, type AccessConfig, type SerialReaderConfig } from './serial-schema.ts';
 import { trivialCodeReason } from './door-codes.ts';
+import { mqttSection, type MqttConfig } from './mqtt-schema.ts';
 
 /** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
 export type SecretRead = { ok: true; path: string; value: string } | { ok: false; error: string };
 
 /** Reads a secret file named in the config (relative names are the reader's business). */
-export type SecretReader = (file: string) => SecretRead;
+/** `key` names the setting in messages (default sip.password_file). */
+export type SecretReader = (file: string, key?: string) => SecretRead;
 
 export type Transport = 'udp' | 'tcp' | 'tls';
 export type Codec = 'G722' | 'PCMU' | 'PCMA';
@@ -156,12 +158,8 @@ export interface Config {
   access: AccessConfig;
   /** Board profile (hw/profiles/NAME.yaml) whose pins fill in what the config leaves out. */
   profile?: string;
-  mqtt?: {
-    /** mqtt:// or mqtts:// broker URL (may carry credentials). */
-    url: string;
-    /** Base topic: state, events and commands live below it. */
-    topic: string;
-  };
+  /** Publishing state and events, and taking commands, over MQTT (see mqtt-schema.ts). */
+  mqtt?: MqttConfig;
   /** Prometheus text endpoint (GET /metrics); off when absent. */
   metrics?: { listen: { host?: string; port: number } };
 }
@@ -447,26 +445,6 @@ const logSection = () =>
     format: z.enum(['text', 'json']).default('text'),
   });
 
-const mqttSection = () =>
-  z.strictObject({
-    url: z.string().refine(
-      (s) => {
-        try {
-          const u = new URL(s);
-          return (u.protocol === 'mqtt:' || u.protocol === 'mqtts:') && u.hostname !== '';
-        } catch {
-          return false;
-        }
-      },
-      // The URL may carry broker credentials, so it is not echoed.
-      { error: 'must be an mqtt:// or mqtts:// URL with a host' },
-    ),
-    topic: z
-      .string()
-      .regex(/^[^+#\u0000]+$/, { error: 'must be a non-empty topic without wildcards (+, #)' })
-      .default('intercom/door'),
-  });
-
 /** The port Prometheus exporters of this kind conventionally use. */
 export const DEFAULT_METRICS_PORT = 9464;
 
@@ -494,7 +472,7 @@ export function createConfigSchema(readSecret: SecretReader) {
     readers: section(readersSection()),
     access: section(accessSection().prefault({})),
     profile: z.string().min(1).optional(),
-    mqtt: section(mqttSection().optional()),
+    mqtt: section(mqttSection(readSecret).optional()),
     metrics: section(metricsSection().optional()),
   });
 }

@@ -20,7 +20,8 @@ export function deferredControl(current: () => StationControl | undefined): Stat
     },
     press: (button) => current()?.press(button) ?? NOT_READY,
     hangup: () => current()?.hangup() ?? NOT_READY,
-    open: () => current()?.open() ?? NOT_READY,
+    open: (by) => current()?.open(by) ?? NOT_READY,
+    setIncoming: (enabled) => current()?.setIncoming?.(enabled) ?? NOT_READY,
     reload: async () => (await current()?.reload?.()) ?? NOT_READY,
     audioTest: async () => (await current()?.audioTest?.()) ?? { ok: false, error: 'the station is still starting' },
   };

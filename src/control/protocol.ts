@@ -8,6 +8,7 @@ export type ControlRequest =
   | { cmd: 'press'; button?: string }
   | { cmd: 'hangup' }
   | { cmd: 'open' }
+  | { cmd: 'incoming'; enabled: boolean }
   | { cmd: 'reload' }
   | { cmd: 'audio-test' };
 
@@ -22,7 +23,7 @@ export const MAX_REQUEST_BYTES = 4096;
 /** Responses carry a status object, which is larger but still bounded. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-const COMMANDS = new Set(['status', 'press', 'hangup', 'open', 'reload', 'audio-test']);
+const COMMANDS = new Set(['status', 'press', 'hangup', 'open', 'incoming', 'reload', 'audio-test']);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,13 +41,18 @@ export function parseRequest(line: string): { ok: true; request: ControlRequest 
   const cmd = data['cmd'];
   if (typeof cmd !== 'string') return { ok: false, error: 'request needs a "cmd" string' };
   if (!COMMANDS.has(cmd)) return { ok: false, error: `unknown command ${JSON.stringify(cmd)}` };
-  const extra = Object.keys(data).filter((k) => k !== 'cmd' && !(cmd === 'press' && k === 'button'));
+  const extra = Object.keys(data).filter((k) => k !== 'cmd' && !(cmd === 'press' && k === 'button') && !(cmd === 'incoming' && k === 'enabled'));
   if (extra.length > 0) return { ok: false, error: `unexpected field ${JSON.stringify(extra[0])} for ${cmd}` };
   if (cmd === 'press') {
     const button = data['button'];
     if (button === undefined || button === null) return { ok: true, request: { cmd: 'press' } };
     if (typeof button !== 'string' || button === '') return { ok: false, error: '"button" must be a non-empty string' };
     return { ok: true, request: { cmd: 'press', button } };
+  }
+  if (cmd === 'incoming') {
+    const enabled = data['enabled'];
+    if (typeof enabled !== 'boolean') return { ok: false, error: '"enabled" must be true or false' };
+    return { ok: true, request: { cmd: 'incoming', enabled } };
   }
   return { ok: true, request: { cmd } as ControlRequest };
 }

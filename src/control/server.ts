@@ -119,6 +119,8 @@ function execute(control: StationControl, request: ControlRequest): ControlRespo
       return control.hangup();
     case 'open':
       return control.open();
+    case 'incoming':
+      return control.setIncoming ? control.setIncoming(request.enabled) : { ok: false, error: 'this instance cannot switch incoming calls' };
     case 'reload':
       return control.reload ? control.reload() : { ok: false, error: 'this instance cannot reload its config' };
     case 'audio-test':

@@ -18,6 +18,8 @@ export interface IncomingGateOptions {
   log: EventLog;
   /** The registrar's current address; undefined while it is not resolved (then nothing is accepted). */
   registrar(): string | undefined;
+  /** Whether incoming calls are taken now, when it can change at run time; default incoming.enabled. */
+  enabled?(): boolean;
   /** An allowed call: the station answers it (or the door refuses it busy). */
   onAllowed(req: SipRequest, tx: ServerTransaction, caller: string): void;
   /** A refused call, for the event log. */
@@ -29,7 +31,7 @@ export function incomingGate(opts: IncomingGateOptions): IncomingInviteHandler {
   const refusals = new RefusalLog();
   return (req, tx, source) => {
     const verdict = judgeIncoming(
-      { enabled: opts.config.incoming.enabled, allow: opts.config.incoming.allow, domain: opts.config.sip.domain, registrar: opts.registrar() ?? '' },
+      { enabled: opts.enabled?.() ?? opts.config.incoming.enabled, allow: opts.config.incoming.allow, domain: opts.config.sip.domain, registrar: opts.registrar() ?? '' },
       req.headers.from.uri,
       source.address,
     );

@@ -28,6 +28,8 @@ const IN_PLACE = [
   /^calls\./,
   /^log\./,
   /^audio\.codecs$/,
+  // The MQTT link reconnects by itself (run.ts); the SIP side is not touched.
+  /^mqtt(\.|$)/,
 ];
 const SERVICE_RESTART = [/^control\./, /^metrics(\.|$)/];
 

@@ -26,6 +26,8 @@ export interface StationStatus {
    */
   call: null | { state: CallState; peer: string; since: string; codec?: string; rtp?: RtpReception; rtcp?: RtcpCounters; srtp?: { dropped: number } };
   door: { open: boolean; opened: number };
+  /** Whether incoming calls are taken now (incoming.enabled, or as switched at run time). */
+  incoming?: { enabled: boolean };
   /** Recent presses, calls, door openings and refused attempts, oldest first. */
   events?: DoorLogEntry[];
   /** GPIO backend and the live state of every configured input and output. */
@@ -68,8 +70,10 @@ export interface StationControl {
   press(button?: string): CommandResult;
   /** Ends the current call, if any. */
   hangup(): CommandResult;
-  /** Pulses the door opener. */
-  open(): CommandResult;
+  /** Pulses the door opener; `by` names who asked, for the log and history (default "command": the control socket). */
+  open(by?: string): CommandResult;
+  /** Takes or refuses incoming calls until the next restart or reload (absent where the station cannot). */
+  setIncoming?(enabled: boolean): CommandResult;
   /** Re-reads the config file and applies it (absent where the host cannot reload). */
   reload?(): Promise<CommandResult>;
   /** Plays the doctor's test tone and measures what the microphone heard; refused during a call. */

@@ -563,8 +563,11 @@ export async function startStation(config: Config, log: Logger, events = new Sta
   /** The incoming call being handed to the door; `answer` is absent when it is refused busy without media. */
   let pendingIncoming: { call: IncomingCall; peer: string; answer?: { negotiated: Negotiated; sdp: Buffer; media: CallMedia } } | undefined;
 
+  // Switched at run time (`intercom incoming on|off`, MQTT); a restart goes back to the config.
+  let incomingEnabled = config.incoming.enabled;
   sipUa.onIncomingInvite = incomingGate({
     config,
+    enabled: () => incomingEnabled,
     ua: sipUa,
     log,
     registrar: () => sipUa.identity.outboundProxy?.address,
@@ -657,6 +660,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
           ...(media?.srtp ? { srtp: { dropped: media.srtp.dropped } } : {}),
         },
         door: snap.door,
+        incoming: { enabled: incomingEnabled },
         events: history.recent(),
         hardware: hw.snapshot(),
         audio: { input: audio.source.stats(), output: audio.sink.stats() },
@@ -679,9 +683,16 @@ export async function startStation(config: Config, log: Logger, events = new Sta
       feed({ type: 'hangup' });
       return { ok: true };
     },
-    open(): CommandResult {
-      feed({ type: 'open', by: 'command' });
+    open(by = 'command'): CommandResult {
+      feed({ type: 'open', by });
       return { ok: true };
+    },
+    setIncoming(enabled: boolean): CommandResult {
+      if (enabled === incomingEnabled) return { ok: true, detail: `incoming calls are already ${enabled ? 'enabled' : 'disabled'}` };
+      incomingEnabled = enabled;
+      log.info('incoming.switched', { enabled });
+      events.emit({ type: 'state' });
+      return { ok: true, detail: enabled && config.incoming.allow.length === 0 ? 'enabled, but incoming.allow lists nobody' : `incoming calls ${enabled ? 'enabled' : 'disabled'}` };
     },
     async audioTest() {
       // Between calls the speaker is the tone player's and nobody reads the microphone.

@@ -75,6 +75,22 @@ test('a relative password_file resolves against the config file directory, not t
   assert.equal(r.config.sip.password_file, join(dir, 'etc', 'sip.secret'));
 });
 
+test('mqtt.password_file is read like sip.password_file; giving both it and mqtt.password is an error', () => {
+  const dir = tempDir();
+  write(dir, 'mqtt.secret', 'broker-pw\n');
+  const path = write(dir, 'door.yaml', `${GOOD}mqtt:\n  url: mqtt://127.0.0.1\n  username: door\n  password_file: mqtt.secret\n`);
+  const r = loadConfig(path);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.config.mqtt?.password, 'broker-pw');
+  assert.equal(r.config.mqtt?.password_file, join(dir, 'mqtt.secret'));
+  const both = write(dir, 'both.yaml', `${GOOD}mqtt:\n  url: mqtt://127.0.0.1\n  password: x\n  password_file: mqtt.secret\n`);
+  assert.deepEqual(loadConfig(both), { ok: false, errors: [`mqtt.password: give mqtt.password or mqtt.password_file, not both`] });
+  const open = write(dir, 'open.secret', 'pw\n', 0o644);
+  const warned = loadConfig(write(dir, 'warn.yaml', `${GOOD}mqtt:\n  url: mqtt://127.0.0.1\n  password_file: ${open}\n`));
+  assert.ok(warned.ok);
+  assert.deepEqual(warned.warnings, [`mqtt.password_file: ${open} is readable by every user; chmod 600 it`]);
+});
+
 test('a missing password_file is an error naming key and file', () => {
   const dir = tempDir();
   const path = write(dir, 'door.yaml', GOOD.replace('password: secret', 'password_file: sip.secret'));

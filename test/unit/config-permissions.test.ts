@@ -71,3 +71,16 @@ test('a TLS key others may read is reported', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the MQTT password gets the same care: a world-writable file, or inline in a world-readable config', () => {
+  const withMqtt = (line: string) => `${CONFIG('password_file: sip.secret')}mqtt:\n  url: mqtt://127.0.0.1\n  ${line}\n`;
+  const file = check({
+    'door.yaml': { text: withMqtt('password_file: mqtt.secret'), mode: 0o600 },
+    'sip.secret': { text: 'pw\n', mode: 0o600 },
+    'mqtt.secret': { text: 'broker-pw\n', mode: 0o666 },
+  });
+  assert.match(file.err.join('\n'), /mqtt\.password_file: .*mqtt\.secret is writable by every user/);
+  const inline = check({ 'door.yaml': { text: withMqtt('password: "broker-pw"'), mode: 0o644 }, 'sip.secret': { text: 'pw\n', mode: 0o600 } });
+  assert.match(inline.err.join('\n'), /mqtt\.password: .*door\.yaml is readable by every user; chmod 600 it or move the secret to mqtt\.password_file/);
+  assert.ok(!`${file.err.join('\n')}${inline.err.join('\n')}`.includes('broker-pw'));
+});

@@ -67,7 +67,7 @@ test('the INTERFACE.md example is accepted as written', () => {
   });
   assert.deepEqual(c.sip.listen, { host: '127.0.0.2', port: 5070 });
   assert.deepEqual(c.door.relay, { chip: 'gpiochip0', line: 27, active_low: false });
-  assert.deepEqual(c.mqtt, { url: 'mqtt://127.0.0.1:1883', topic: 'intercom/door' });
+  assert.deepEqual(c.mqtt, { url: 'mqtt://127.0.0.1:1883', topic: 'intercom/door', discovery: { enabled: true, prefix: 'homeassistant' } });
 });
 
 test('server port defaults to 5061 for tls; domain and auth_user follow server and user', () => {
@@ -139,6 +139,13 @@ test('each error message form', () => {
     [{ ...d, log: { level: 'verbose' } }, 'log.level: must be one of debug, info, warn, error (got "verbose")'],
     [{ ...d, mqtt: { url: 'http://broker' } }, 'mqtt.url: must be an mqtt:// or mqtts:// URL with a host'],
     [{ ...d, mqtt: { topic: 'x' } }, 'mqtt.url: required'],
+    [{ ...d, mqtt: { url: 'mqtt://b', topic: 'home/+/door' } }, 'mqtt.topic: must be a non-empty topic without wildcards (+, #) or a leading/trailing /'],
+    [{ ...d, mqtt: { url: 'mqtt://b', topic: 'door/' } }, 'mqtt.topic: must be a non-empty topic without wildcards (+, #) or a leading/trailing /'],
+    [{ ...d, mqtt: { url: 'mqtt://b', client_id: 'front door' } }, 'mqtt.client_id: must be 1-64 letters, digits, ".", "-" or "_"'],
+    [{ ...d, mqtt: { url: 'mqtts://b', tls: { ca: 'ca.pem' } } }, 'mqtt.tls.ca: must be an absolute path to a PEM file'],
+    [{ ...d, mqtt: { url: 'mqtt://b', discovery: { enabled: 'yes' } } }, 'mqtt.discovery.enabled: must be true or false, not text'],
+    [{ ...d, mqtt: { url: 'mqtt://b', discovery: { prefix: '#' } } }, 'mqtt.discovery.prefix: must be a non-empty topic without wildcards (+, #) or a leading/trailing /'],
+    [{ ...d, mqtt: { url: 'mqtt://b', password: 'x', pasword: 'y' } }, 'mqtt.pasword: unknown key (did you mean password?)'],
     [{ ...d, control: { socket: `/tmp/${'x'.repeat(120)}` } }, 'control.socket: must be at most 107 bytes long (unix socket path limit)'],
     [{ ...d, audi: {} }, 'audi: unknown key (did you mean audio?)'],
     [[], 'config: must be a mapping, not a list'],

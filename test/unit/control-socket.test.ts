@@ -34,8 +34,12 @@ function fakeStation() {
       calls.push('hangup');
       return { ok: true };
     },
-    open() {
-      calls.push('open');
+    setIncoming(enabled: boolean) {
+      calls.push(`incoming:${enabled}`);
+      return { ok: true };
+    },
+    open(by?: string) {
+      calls.push(`open:${by ?? ''}`);
       throw new Error('relay on fire');
     },
   };
@@ -75,7 +79,8 @@ test('status, press, hangup round trip through the socket', async () => {
     assert.deepEqual(await sendControl(path, { cmd: 'press', button: 'gate' }), { ok: true, detail: 'calling 101' });
     assert.deepEqual(await sendControl(path, { cmd: 'press', button: 'nope' }), { ok: false, error: 'no button "nope"' });
     assert.deepEqual(await sendControl(path, { cmd: 'hangup' }), { ok: true });
-    assert.deepEqual(calls, ['press:', 'press:gate', 'press:nope', 'hangup']);
+    assert.deepEqual(await sendControl(path, { cmd: 'incoming', enabled: true }), { ok: true });
+    assert.deepEqual(calls, ['press:', 'press:gate', 'press:nope', 'hangup', 'incoming:true']);
   } finally {
     await server.close();
   }
@@ -83,7 +88,8 @@ test('status, press, hangup round trip through the socket', async () => {
 
 test('a station that throws gives an error response and the server keeps serving', async () => {
   const path = socketPath();
-  const server = await startControlServer(path, fakeStation().station, silentLogger());
+  const { station, calls } = fakeStation();
+  const server = await startControlServer(path, station, silentLogger());
   try {
     assert.deepEqual(await sendControl(path, { cmd: 'open' }), { ok: false, error: 'internal error: relay on fire' });
     assert.equal((await sendControl(path, { cmd: 'status' })).ok, true);
@@ -213,13 +219,16 @@ test('the client gives up after its timeout on a silent server', async () => {
   }
 });
 
-test('parseRequest accepts the four commands and nothing else', () => {
+test('parseRequest accepts the known commands and nothing else', () => {
   assert.deepEqual(parseRequest('{"cmd":"status"}'), { ok: true, request: { cmd: 'status' } });
   assert.deepEqual(parseRequest('{"cmd":"press","button":"gate"}'), { ok: true, request: { cmd: 'press', button: 'gate' } });
   assert.deepEqual(parseRequest('{"cmd":"press"}'), { ok: true, request: { cmd: 'press' } });
   assert.deepEqual(parseRequest('{"cmd":"open"}'), { ok: true, request: { cmd: 'open' } });
   assert.deepEqual(parseRequest('{"cmd":"press","button":7}'), { ok: false, error: '"button" must be a non-empty string' });
   assert.deepEqual(parseRequest('{"cmd":"open","force":true}'), { ok: false, error: 'unexpected field "force" for open' });
+  assert.deepEqual(parseRequest('{"cmd":"incoming","enabled":false}'), { ok: true, request: { cmd: 'incoming', enabled: false } });
+  assert.deepEqual(parseRequest('{"cmd":"incoming","enabled":"on"}'), { ok: false, error: '"enabled" must be true or false' });
+  assert.deepEqual(parseRequest('{"cmd":"incoming"}'), { ok: false, error: '"enabled" must be true or false' });
   assert.deepEqual(parseRequest('{}'), { ok: false, error: 'request needs a "cmd" string' });
   assert.deepEqual(parseRequest('{"cmd":"__proto__"}'), { ok: false, error: 'unknown command "__proto__"' });
 });
