@@ -121,8 +121,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     // So has `incoming`: `intercom incoming on|off`.
     const command = (first === 'audio' || first === 'incoming') && rest[0] !== undefined && !rest[0].startsWith('-') ? `${first} ${rest.shift()}` : first;
     if (command === 'audio') throw new UsageError('audio needs a subcommand: intercom audio list [--json]');
-    if (command === 'incoming') throw new UsageError('incoming needs on or off: intercom incoming on|off');
+    if (command === 'incoming') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.out(COMMAND_HELP['incoming'] ?? MAIN_HELP);
+        return 0;
+      }
+      throw new UsageError('incoming needs on or off: intercom incoming on|off');
+    }
     const spec = OPTIONS[command];
+    if (!spec && first === 'incoming') throw new UsageError('incoming needs on or off: intercom incoming on|off');
     if (!spec) {
       throw new UsageError(
         first.startsWith('-')

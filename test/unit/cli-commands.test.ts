@@ -109,7 +109,7 @@ test('check: warnings do not fail the check', async () => {
 
 test('every subcommand has --help, exiting 0 with its usage on stdout', async () => {
   const results = await Promise.all(
-    ['run', 'check', 'status', 'press', 'hangup', 'open', 'demo'].map(async (cmd) => [cmd, await cli(cmd, '--help')] as const),
+    ['run', 'check', 'status', 'press', 'hangup', 'open', 'incoming', 'demo'].map(async (cmd) => [cmd, await cli(cmd, '--help')] as const),
   );
   for (const [cmd, o] of results) {
     assert.equal(o.code, 0, `${cmd} --help: ${o.stderr}`);
@@ -133,6 +133,8 @@ test('bad usage exits 2 with one line', async () => {
     [['check', '--config'], 'intercom: check: option --config needs a value (see intercom check --help)'],
     [['frobnicate'], 'intercom: unknown command "frobnicate" (see intercom --help)'],
     [['demo', '--config', 'x'], 'intercom: demo: unknown option --config (see intercom demo --help)'],
+    [['incoming'], 'intercom: incoming needs on or off: intercom incoming on|off'],
+    [['incoming', 'maybe'], 'intercom: incoming needs on or off: intercom incoming on|off'],
   ] as const;
   const results = await Promise.all(cases.map(([args]) => cli(...args)));
   results.forEach((o, i) => {
@@ -166,6 +168,7 @@ test('status, press, hangup and open talk to a running instance', async () => {
     press: (b) => (seen.push(`press:${b ?? ''}`), b === 'nope' ? { ok: false, error: 'no button named "nope"' } : { ok: true }),
     hangup: () => (seen.push('hangup'), { ok: true, detail: 'call ended' }),
     open: () => (seen.push('open'), { ok: true }),
+    setIncoming: (enabled) => (seen.push(`incoming:${enabled}`), { ok: true, detail: `incoming calls ${enabled ? 'enabled' : 'disabled'}` }),
   };
   const server = await startControlServer(socket, station, silentLogger());
   try {
@@ -189,7 +192,10 @@ test('status, press, hangup and open talk to a running instance', async () => {
     const hangup = await cli('hangup', '--config', path);
     assert.deepEqual([hangup.code, hangup.stdout], [0, 'call ended\n']);
     assert.equal((await cli('open', '--socket', socket, '--config', '/nonexistent.yaml')).code, 0);
-    assert.deepEqual(seen, ['press:', 'press:gate', 'press:nope', 'hangup', 'open']);
+    const on = await cli('incoming', 'on', '--config', path);
+    assert.deepEqual([on.code, on.stdout], [0, 'incoming calls enabled\n']);
+    assert.equal((await cli('incoming', 'off', '--config', path)).code, 0);
+    assert.deepEqual(seen, ['press:', 'press:gate', 'press:nope', 'hangup', 'open', 'incoming:true', 'incoming:false']);
   } finally {
     await server.close();
   }
