@@ -1,6 +1,5 @@
 // `intercom run`: the station in the foreground, as systemd runs it.
 import { constants } from 'node:os';
-import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { startControlServer } from '../control/server.ts';
 import type { ControlServer } from '../control/server.ts';
@@ -13,6 +12,9 @@ import type { LogSink, Logger } from '../log/logger.ts';
 import { switchableLogger } from '../log/switchable.ts';
 import { mqttService } from '../mqtt/service.ts';
 import { createReloader } from '../service/reloader.ts';
+import { startProvisioningTimer } from '../service/provisioning-timer.ts';
+import { createProvisioner } from '../provisioning/provisioner.ts';
+import { httpsGet } from '../provisioning/https-fetch.ts';
 import { linkToSystemd } from '../service/systemd-link.ts';
 import { setFatalReporter } from './fatal.ts';
 import type { CliIO } from './io.ts';
@@ -95,21 +97,27 @@ export interface RunOptions {
   logStream?: LogSink;
 }
 
-/** Runs until a stop signal: 0 after a clean stop, 1 when start or stop failed, 2 on a bad config. */
+/**
+ * Runs until a stop signal: 0 after a clean stop, 1 when start or stop failed
+ * (or a provisioned door has no config yet: the network may come back), 2 on a bad config.
+ */
 export async function runCommand(configPath: string, io: CliIO, options: RunOptions = {}): Promise<number> {
   const start = options.startStation ?? defaultStartStation;
-  const loaded = loadConfig(configPath);
+  const makeLogger = (c: Pick<Config, 'log'>): Logger =>
+    createLogger({ level: c.log.level, format: c.log.format, ...(options.logStream ? { stream: options.logStream } : {}) });
+  // A reload may change log.level; every part keeps the logger it was given. Until
+  // the config is known (a provisioned one is fetched first) the defaults apply.
+  const logs = switchableLogger(makeLogger({ log: { level: 'info', format: 'text' } }));
+  const log = logs.log;
+  const provisioner = createProvisioner({ configPath, log: log.child({ component: 'provisioning' }), fetch: httpsGet });
+  const loaded = await provisioner.load('start');
   if (!loaded.ok) {
     for (const line of loaded.errors) io.err(line);
-    return 2;
+    return loaded.transient ? 1 : 2;
   }
   const { warnings } = loaded;
   let config = loaded.config;
-  const makeLogger = (c: Config): Logger =>
-    createLogger({ level: c.log.level, format: c.log.format, ...(options.logStream ? { stream: options.logStream } : {}) });
-  // A reload may change log.level; every part keeps the logger it was given.
-  const logs = switchableLogger(makeLogger(config));
-  const log = logs.log;
+  logs.switchTo(makeLogger(config));
   setFatalReporter((message) => log.error('fatal', { error: message }));
   for (const problem of warnings) log.warn('config-warning', { problem });
 
@@ -125,11 +133,12 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   let failed = false;
   const reloader = createReloader(
     {
-      load: () => loadConfig(configPath),
+      load: (trigger) => provisioner.load(trigger),
       config: () => config,
       setConfig: (next) => {
         config = next;
         void mqtt.apply(next);
+        checks.rearm();
       },
       applyLogging: (next) => logs.switchTo(makeLogger(next)),
       applyInPlace: (next) => {
@@ -158,8 +167,21 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     log,
   );
   let started = false;
+  // Scheduled provisioning checks; a new good document is applied like `intercom reload`.
+  const checks = startProvisioningTimer(
+    () => (started ? provisioner.nextCheckMs() : undefined),
+    async () => {
+      if ((await provisioner.check()) === 'changed') await reloader.reload('provisioning');
+    },
+    log.child({ component: 'provisioning' }),
+  );
+  const stationControl = deferredControl(() => station);
   const deferred = {
-    ...deferredControl(() => station),
+    ...stationControl,
+    status: () => {
+      const provisioning = provisioner.status();
+      return { ...stationControl.status(), ...(provisioning ? { provisioning } : {}) };
+    },
     reload: async (): Promise<CommandResult> =>
       started ? reloader.reload('command') : { ok: false, error: 'the station is still starting' },
   };
@@ -183,11 +205,13 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     }
     station = await start(config, log, events);
     started = true;
+    checks.rearm();
     systemd.ready();
     void mqtt.apply(config);
     log.info('running');
   } catch (err) {
     log.error('start-failed', { error: oneLine(err) });
+    checks.stop();
     process.off('SIGHUP', onHangup);
     await control?.close().catch(() => {});
     await metrics?.close();
@@ -197,6 +221,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   }
 
   await signals.stopped;
+  checks.stop();
   process.off('SIGHUP', onHangup);
   systemd.stopping();
   await control.close().catch((err: unknown) => log.warn('control-close-failed', { error: oneLine(err) }));

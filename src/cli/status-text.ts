@@ -12,7 +12,14 @@ export function describeStatus(s: StationStatus): string[] {
   const call = s.call ? `${s.call.state} with ${s.call.peer} since ${s.call.since}${codec}` : 'none';
   const times = s.door.opened === 1 ? 'once' : `${s.door.opened} times`;
   const door = `${s.door.open ? 'open' : 'closed'}, opened ${times} since start`;
+  const prov = s.provisioning;
+  const provisioning = prov
+    ? [
+        `provisioning: ${prov.url}: ${prov.result}${prov.reason ? ` (${prov.reason})` : ''}${prov.last_fetch ? `, last asked ${prov.last_fetch}` : ''}` +
+          (prov.config_sha256 ? `; in force: sha256 ${prov.config_sha256} from the ${prov.source ?? 'server'}, fetched ${prov.fetched_at ?? '?'}` : ''),
+      ]
+    : [];
   const recent = (s.events ?? []).slice(-20).map((e) => `  ${describeEntry(e)}`);
   const incoming = s.incoming ? [`incoming calls: ${s.incoming.enabled ? 'enabled' : 'disabled'}`] : [];
-  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`, ...incoming, ...(recent.length ? ['recent:', ...recent] : [])];
+  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`, ...incoming, ...provisioning, ...(recent.length ? ['recent:', ...recent] : [])];
 }

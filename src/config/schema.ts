@@ -14,12 +14,12 @@ import { gpioSection, inputLine, outputLine, type GpioConfig, type InputLine, ty
 import { accessSection, readersSection, type AccessConfig, type SerialReaderConfig } from './serial-schema.ts';
 import { trivialCodeReason } from './door-codes.ts';
 import { mqttSection, type MqttConfig } from './mqtt-schema.ts';
+import { provisioningSection, type ProvisioningConfig } from './provisioning-schema.ts';
 
-/** Outcome of reading `sip.password_file`; `path` is the resolved file name. */
+/** Outcome of reading a secret file such as `sip.password_file`; `path` is the resolved file name. */
 export type SecretRead = { ok: true; path: string; value: string } | { ok: false; error: string };
 
-/** Reads a secret file named in the config (relative names are the reader's business). */
-/** `key` names the setting in messages (default sip.password_file). */
+/** Reads a secret file named in the config (relative names are the reader's business); `key` names the setting in messages (default sip.password_file). */
 export type SecretReader = (file: string, key?: string) => SecretRead;
 
 export type Transport = 'udp' | 'tcp' | 'tls';
@@ -162,6 +162,8 @@ export interface Config {
   mqtt?: MqttConfig;
   /** Prometheus text endpoint (GET /metrics); off when absent. */
   metrics?: { listen: { host?: string; port: number } };
+  /** Fetch the rest of this config from an HTTPS URL (only in the local file; see provisioning/merge.ts). */
+  provisioning?: ProvisioningConfig;
 }
 
 export const DEFAULT_CONFIG_PATH = '/etc/intercom/config.yaml';
@@ -474,6 +476,7 @@ export function createConfigSchema(readSecret: SecretReader) {
     profile: z.string().min(1).optional(),
     mqtt: section(mqttSection(readSecret).optional()),
     metrics: section(metricsSection().optional()),
+    provisioning: section(provisioningSection(readSecret).optional()),
   });
 }
 

@@ -30,6 +30,8 @@ const IN_PLACE = [
   /^audio\.codecs$/,
   // The MQTT link reconnects by itself (run.ts); the SIP side is not touched.
   /^mqtt(\.|$)/,
+  // Read by the provisioning schedule at its next check.
+  /^provisioning\./,
 ];
 const SERVICE_RESTART = [/^control\./, /^metrics(\.|$)/];
 

@@ -4,6 +4,7 @@ import type { HardwareSnapshot } from '../io/door-hardware.ts';
 
 import type { AudioTestResult } from './audio-test.ts';
 import type { DoorLogEntry } from './event-log.ts';
+import type { ProvisioningStatus } from '../provisioning/provisioner.ts';
 
 /** The sound card's format for the life of the station; `intercom doctor` opens the devices at the same one. */
 export const STATION_AUDIO_FORMAT: AudioFormat = { sampleRate: 16000, frameSamples: 320 };
@@ -34,6 +35,8 @@ export interface StationStatus {
   hardware?: HardwareSnapshot;
   /** What the sound card survived since start: frames made up (underruns), dropped (overruns), stream errors. */
   audio?: { input: AudioCounters; output: AudioCounters };
+  /** Where the config came from, when it is provisioned: last fetch, its result, the document's hash. */
+  provisioning?: ProvisioningStatus;
 }
 
 /** What a call's media received (RFC 3550 §6.4.1 receiver statistics). */

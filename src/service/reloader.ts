@@ -11,8 +11,8 @@ import type { Logger } from '../log/logger.ts';
 
 /** What the reloader needs from the running program. */
 export interface ReloadHost {
-  /** Reads and validates the config file again. */
-  load(): ConfigResult;
+  /** Reads and validates the config again (a provisioned door's may be fetched first). */
+  load(trigger: string): ConfigResult | Promise<ConfigResult>;
   /** The config running now. */
   config(): Config;
   /** Records `next` as the running config (after it was applied). */
@@ -42,7 +42,7 @@ export function createReloader(host: ReloadHost, log: Logger): Reloader {
   let queue: Promise<unknown> = Promise.resolve();
 
   async function reloadNow(trigger: string): Promise<CommandResult> {
-    const loaded = host.load();
+    const loaded = await host.load(trigger);
     if (!loaded.ok) {
       log.error('reload-rejected', { trigger, problems: loaded.errors.length, keeping: 'the running config' });
       for (const problem of loaded.errors) log.error('config-problem', { problem });

@@ -44,20 +44,25 @@ export async function startIntercom(
     env?: NodeJS.ProcessEnv;
     /** A command prefix to run it under (e.g. unshare with a private /etc/hosts); it must exec the rest. */
     wrap?: string[];
+    /** Written as given (plus control.socket): a provisioned door's local file, which may hold nothing else. */
+    asIs?: boolean;
+    /** The directory to run in, e.g. the previous instance's, to start again from the same files. */
+    dir?: string;
   } = {},
 ): Promise<IntercomInstance> {
   const address = opts.address ?? '127.0.0.2';
   const port = opts.port ?? (await freePort(address));
-  const tmp = makeTempDir('intercom-');
-  const dir = tmp.path;
+  const dir = opts.dir ?? makeTempDir('intercom-').path;
   const configPath = join(dir, 'door.yaml');
   const writeConfig = (c: Record<string, unknown> & { sip: Record<string, unknown> }): void => {
-    const full = {
-      ...c,
-      sip: { listen: `${address}:${port}`, ...c.sip },
-      control: { socket: join(dir, 'control.sock') },
-      log: { level: 'debug' },
-    };
+    const full = opts.asIs
+      ? { ...c, control: { socket: join(dir, 'control.sock') } }
+      : {
+          ...c,
+          sip: { listen: `${address}:${port}`, ...c.sip },
+          control: { socket: join(dir, 'control.sock') },
+          log: { level: 'debug' },
+        };
     writeFileSync(configPath, stringify(full), { mode: 0o600 });
   };
   writeConfig(config);
