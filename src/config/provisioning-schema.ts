@@ -38,23 +38,25 @@ export const DEFAULT_PROVISIONING_CACHE = '/var/lib/intercom/provisioned.json';
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4); the 32 key bytes follow. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
-/** An Ed25519 public key from PEM or from the base64 of its 32 raw bytes; undefined when it is neither. */
+/** An Ed25519 public key from PEM, the base64 inside the PEM, or the base64 of its 32 raw bytes; undefined otherwise. */
 export function parseEd25519Key(text: string): KeyObject | undefined {
   try {
     const trimmed = text.trim();
     const key = trimmed.startsWith('-----BEGIN')
       ? createPublicKey(trimmed)
-      : createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, rawKey(trimmed)]), format: 'der', type: 'spki' });
+      : createPublicKey({ key: spkiDer(trimmed), format: 'der', type: 'spki' });
     return key.asymmetricKeyType === 'ed25519' ? key : undefined;
   } catch {
     return undefined;
   }
 }
 
-function rawKey(base64: string): Buffer {
+function spkiDer(base64: string): Buffer {
+  if (!/^[A-Za-z0-9+/]+=*$/.test(base64)) throw new Error('not base64');
   const raw = Buffer.from(base64, 'base64');
-  if (raw.length !== 32 || !/^[A-Za-z0-9+/]+=*$/.test(base64)) throw new Error('not 32 bytes of base64');
-  return raw;
+  if (raw.length === 32) return Buffer.concat([ED25519_SPKI_PREFIX, raw]);
+  if (raw.length === 44 && raw.subarray(0, 12).equals(ED25519_SPKI_PREFIX)) return raw;
+  throw new Error('not an Ed25519 key');
 }
 
 function httpsUrl(s: string): boolean {
@@ -120,7 +122,7 @@ export function provisioningSection(readSecret: SecretReader) {
       timeout: z.number().gt(0, { error: 'must be above 0 and at most 120 seconds' }).max(120, { error: 'must be above 0 and at most 120 seconds' }).default(10),
       public_key: z
         .string()
-        .refine((k) => parseEd25519Key(k) !== undefined, { error: 'must be an Ed25519 public key: PEM, or the base64 of its 32 bytes' })
+        .refine((k) => parseEd25519Key(k) !== undefined, { error: 'must be an Ed25519 public key: PEM, or base64 (of the key or of its 32 bytes)' })
         .transform((k) => (parseEd25519Key(k) as KeyObject).export({ format: 'pem', type: 'spki' }).toString())
         .optional(),
       signature_url: z.string().refine(httpsUrl, { error: URL_ERROR }).optional(),

@@ -17,11 +17,11 @@ export function expandUrl(template: string, id: DeviceIdentity): { ok: true; url
   return { ok: true, url };
 }
 
-/** The URL as logged and shown: no query string, which may carry a token. */
+/** The URL (or template) as logged and shown: no query string, which may carry a token. */
 export function shownUrl(url: string): string {
   try {
     const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
+    return `${u.origin}${u.pathname}`.replace(/%7B(mac|hostname)%7D/g, '{$1}');
   } catch {
     return '(invalid URL)';
   }

@@ -221,7 +221,7 @@ export function createProvisioner(opts: ProvisionerOptions): Provisioner {
       const last = lastGood(local.settings);
       if (!last.ok) {
         const why = state?.result === 'failed' ? `${state.reason}; ${last.reason}` : last.reason;
-        return { ok: false, errors: [`provisioning: no config from ${shownUrl(local.settings.url)}: ${why}`], transient: true };
+        return { ok: false, errors: [`provisioning: no config from ${state?.url ?? shownUrl(local.settings.url)}: ${why}`], transient: true };
       }
       if (state === undefined) setState({ url: shownUrl(last.good.doc.url), result: 'never' });
       else setState(state);

@@ -33,7 +33,7 @@ interface ProvisioningState {
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-describe('provisioning over HTTPS', { timeout: 150_000 }, () => {
+describe('provisioning over HTTPS', { timeout: 110_000 }, () => {
   const tmp = makeTempDir('provisioning-');
   const dir = tmp.path;
   const docPath = `/doors/${encodeURIComponent(hostname())}.yaml`;
