@@ -7,8 +7,7 @@ import { createConfigSchema, createControlOnlySchema } from './schema.ts';
 import type { Config, SecretReader } from './schema.ts';
 import type { ProvisioningConfig } from './provisioning-schema.ts';
 import { misplacedLocalKeys, mergeProvisioned, wantsProvisioning } from '../provisioning/merge.ts';
-import { verifyDocument } from '../provisioning/verify.ts';
-import { readCache } from '../provisioning/cache.ts';
+import { readCache, verifyCached } from '../provisioning/cache.ts';
 import { configErrorMap, formatIssues } from './issues.ts';
 import { fileProblem } from './file-problem.ts';
 import { checkPrompts } from './prompts.ts';
@@ -161,9 +160,7 @@ function loadCachedProvisioned(local: Record<string, unknown>, path: string): Co
     errors: [`provisioning: no provisioned config to use yet (${reason}); \`intercom run\` fetches it from provisioning.url`],
   });
   if (!cached.ok) return noConfig(cached.reason);
-  const body = Buffer.from(cached.doc.document, 'utf8');
-  const signature = cached.doc.signature === undefined ? undefined : Buffer.from(cached.doc.signature, 'base64');
-  const verdict = verifyDocument(body, signature, p);
+  const verdict = verifyCached(cached.doc, p);
   if (!verdict.ok) return noConfig(`${p.cache}: ${verdict.reason}`);
   const result = composeProvisioned(local, cached.doc.document, path, p.cache);
   if (result.ok) result.warnings.unshift(...own.warnings);

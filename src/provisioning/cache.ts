@@ -3,6 +3,7 @@
 // and readable only by the service: it holds the door codes.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileProblem } from '../config/file-problem.ts';
+import { verifyDocument, type Trust, type Verdict } from './verify.ts';
 
 /** One verified document and what is needed to check and fetch it again. */
 export interface CachedDocument {
@@ -49,4 +50,10 @@ export function writeCache(path: string, doc: CachedDocument): void {
   } catch (err) {
     throw new Error(`cannot write ${path}: ${fileProblem(err)}`);
   }
+}
+
+/** Checks a cached document as if it had just been fetched: the file is not trusted more than the network. */
+export function verifyCached(doc: CachedDocument, trust: Trust): Verdict {
+  const signature = doc.signature === undefined ? undefined : Buffer.from(doc.signature, 'base64');
+  return verifyDocument(Buffer.from(doc.document, 'utf8'), signature, trust);
 }

@@ -10,7 +10,7 @@ import type { ConfigResult } from '../config/load.ts';
 import { fileProblem } from '../config/file-problem.ts';
 import type { ProvisioningConfig } from '../config/provisioning-schema.ts';
 import type { Logger } from '../log/logger.ts';
-import { readCache, writeCache, type CachedDocument } from './cache.ts';
+import { readCache, verifyCached, writeCache, type CachedDocument } from './cache.ts';
 import { deviceIdentity, expandUrl, shownUrl, type DeviceIdentity } from './device-url.ts';
 import type { Fetcher, FetchRequest } from './https-fetch.ts';
 import { wantsProvisioning } from './merge.ts';
@@ -106,8 +106,7 @@ export function createProvisioner(opts: ProvisionerOptions): Provisioner {
       candidate = { doc: cached.doc, sha256: '', source: 'cache' };
     }
     const where = candidate.source === 'cache' ? p.cache : 'the last good config';
-    const signature = candidate.doc.signature === undefined ? undefined : Buffer.from(candidate.doc.signature, 'base64');
-    const verdict = verifyDocument(Buffer.from(candidate.doc.document, 'utf8'), signature, p);
+    const verdict = verifyCached(candidate.doc, p);
     if (!verdict.ok) return { ok: false, reason: `${where}: ${verdict.reason}` };
     good = { ...candidate, sha256: verdict.sha256 };
     return { ok: true, good };

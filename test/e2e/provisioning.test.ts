@@ -107,7 +107,6 @@ describe('provisioning over HTTPS', { timeout: 110_000 }, () => {
   });
 
   after(async () => {
-    if (process.env['PROV_DEBUG']) writeFileSync('/tmp/prov-door.log', door?.logs() ?? '');
     await door?.terminate().catch(() => {});
     await server?.close();
     await kam?.stop();
