@@ -56,6 +56,8 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
     clean: true,
     reconnectPeriod: RECONNECT_MS,
     connectTimeout: 10_000,
+    // A broker gone without a word (no RST: a dead Wi-Fi link) is noticed within 1.5 keep-alives (MQTT 3.1.1 §3.1.2.10).
+    keepalive: 30,
     // Nothing is queued inside the library: the outbox decides what survives an outage.
     queueQoSZero: false,
     resubscribe: true,

@@ -2,7 +2,7 @@
 // ACL in a temp dir, on a free loopback port; the system's mosquitto service is
 // never used. Anonymous clients are refused, so every client must log in.
 import { createConnection } from 'node:net';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
@@ -15,12 +15,14 @@ export interface MosquittoOptions {
   /** mosquitto ACL file text (`user NAME` / `topic read|write|readwrite TOPIC` lines). */
   acl: string;
   address?: string;
+  /** Serve MQTT over TLS (mqtts://) with this certificate instead of plain TCP. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Mosquitto {
   readonly host: string;
   readonly port: number;
-  /** mqtt://host:port, without credentials. */
+  /** mqtt://host:port (mqtts:// with tls), without credentials. */
   readonly url: string;
   logs(): string;
   /** Stops the broker (SIGTERM); `start()` brings it back on the same port. */
@@ -59,6 +61,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
       // Started as root, mosquitto would drop to the "mosquitto" user and could not read the 0600 files.
       'user root',
       `listener ${port} ${host}`,
+      ...(opts.tls ? [`certfile ${opts.tls.certFile}`, `keyfile ${opts.tls.keyFile}`] : []),
       'allow_anonymous false',
       `password_file ${passwd}`,
       `acl_file ${acl}`,
@@ -88,7 +91,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
   return {
     host,
     port,
-    url: `mqtt://${host}:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://${host}:${port}`,
     logs: () => [...all, proc?.output() ?? ''].join(''),
     async stop() {
       if (!proc) return;
@@ -119,12 +122,13 @@ export interface TestClient {
 /** Connects as `username` and subscribes to `subscribe` (QoS 1); rejects when the broker refuses the login. */
 export async function connectClient(
   broker: Mosquitto,
-  opts: { username?: string; password?: string; subscribe?: string[]; clientId?: string; clean?: boolean },
+  opts: { username?: string; password?: string; subscribe?: string[]; clientId?: string; clean?: boolean; ca?: string },
 ): Promise<TestClient> {
   const client = await mqtt.connectAsync(broker.url, {
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     ...(opts.password !== undefined ? { password: opts.password } : {}),
     ...(opts.clientId !== undefined ? { clientId: opts.clientId } : {}),
+    ...(opts.ca !== undefined ? { ca: readFileSync(opts.ca) } : {}),
     clean: opts.clean ?? true,
     reconnectPeriod: opts.clean === false ? 500 : 0,
     connectTimeout: 5000,
