@@ -29,8 +29,12 @@ export interface MqttLinkOptions {
 }
 
 export interface MqttLink {
-  /** Publishes "offline" (when connected) and disconnects. */
-  stop(): Promise<void>;
+  /**
+   * Publishes "offline" (when connected) and disconnects. `forgetDiscovery`:
+   * first remove this door's entities from Home Assistant (the door moved to
+   * another topic or prefix, or left MQTT), by clearing their retained configs.
+   */
+  stop(opts?: { forgetDiscovery?: boolean }): Promise<void>;
 }
 
 /** Between reconnect attempts while the broker is away. */
@@ -91,9 +95,8 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
     for (const [name, payload] of Object.entries(values) as [StateName, string][]) send(outbox.state(topics.state(name), payload, now));
   };
 
-  const publishDiscovery = (): void => {
-    if (!config.discovery.enabled) return;
-    const messages = discoveryMessages({
+  const discovery = () =>
+    discoveryMessages({
       prefix: config.discovery.prefix,
       nodeId,
       topics,
@@ -101,7 +104,9 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
       swVersion: o.swVersion,
       hasContact: o.hasContact,
     });
-    for (const m of messages) send({ topic: m.topic, payload: JSON.stringify(m.config), retain: true, qos: 1 });
+  const publishDiscovery = (): void => {
+    if (!config.discovery.enabled) return;
+    for (const m of discovery()) send({ topic: m.topic, payload: JSON.stringify(m.config), retain: true, qos: 1 });
   };
 
   const onStation = (ev: StationEvent): void => {
@@ -200,8 +205,12 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
   }
 
   return {
-    async stop(): Promise<void> {
+    async stop(opts = {}): Promise<void> {
       unsubscribe();
+      if (client.connected && opts.forgetDiscovery && config.discovery.enabled) {
+        // An empty retained config removes the entity (Home Assistant's MQTT discovery).
+        for (const m of discovery()) send({ topic: m.topic, payload: '', retain: true, qos: 1 });
+      }
       if (client.connected) {
         // A clean disconnect suppresses the will, so "offline" is said here.
         const said = new Promise<void>((resolve) => client.publish(topics.availability, 'offline', { qos: 1, retain: true }, () => resolve()));

@@ -5,7 +5,15 @@ import type { Config } from '../config/schema.ts';
 import type { StationControl } from '../intercom/station-api.ts';
 import type { StationEvents } from '../intercom/station-events.ts';
 import type { Logger } from '../log/logger.ts';
+import type { MqttConfig } from '../config/mqtt-schema.ts';
 import { startMqttLink, type MqttLink } from './link.ts';
+
+/** Whether a change of settings leaves the old discovery configs pointing at nothing (so they are removed). */
+export function movesDiscovery(before: MqttConfig | undefined, after: MqttConfig | undefined): boolean {
+  if (!before?.discovery.enabled) return false;
+  if (!after?.discovery.enabled) return true;
+  return before.topic !== after.topic || before.discovery.prefix !== after.discovery.prefix || before.url !== after.url;
+}
 
 export interface MqttService {
   /** Starts, restarts or stops the link to match `config.mqtt`. */
@@ -16,6 +24,7 @@ export interface MqttService {
 export function mqttService(control: StationControl, events: StationEvents, log: Logger, swVersion: string): MqttService {
   let link: MqttLink | undefined;
   let running = '';
+  let current: MqttConfig | undefined;
   // Reloads may overlap with stop; each step waits for the previous one.
   let queue: Promise<void> = Promise.resolve();
   const step = (work: () => Promise<void>): Promise<void> => (queue = queue.then(work, work));
@@ -27,9 +36,10 @@ export function mqttService(control: StationControl, events: StationEvents, log:
       step(async () => {
         const next = key(config);
         if (next === running) return;
-        await link?.stop();
+        await link?.stop({ forgetDiscovery: movesDiscovery(current, config.mqtt) });
         link = undefined;
         running = next;
+        current = config.mqtt;
         if (!config.mqtt) return;
         link = startMqttLink({
           config: config.mqtt,
@@ -46,6 +56,7 @@ export function mqttService(control: StationControl, events: StationEvents, log:
         await link?.stop();
         link = undefined;
         running = '';
+        current = undefined;
       }),
   };
 }

@@ -44,7 +44,7 @@ describe('MQTT over TLS', { timeout: 120_000 }, () => {
     kam = await startKamailio({ users: SIP });
     broker = await startMosquitto({ users: USERS, acl: ACL, tls: cert });
     assert.match(broker.url, /^mqtts:\/\//);
-    ha = await connectClient(broker, { username: 'ha', password: USERS.ha, ca: caFile, subscribe: ['intercom/#'] });
+    ha = await connectClient(broker, { username: 'ha', password: USERS.ha, ca: caFile, subscribe: ['intercom/#', 'homeassistant/#'] });
     door = await startIntercom(doorConfig('intercom/door'));
   });
 
@@ -81,6 +81,10 @@ describe('MQTT over TLS', { timeout: 120_000 }, () => {
     await ha.waitFor('old topic offline', (m) => m.topic === 'intercom/door/availability' && m.payload === 'offline', { from });
     await ha.waitFor('new topic online', (m) => m.topic === 'intercom/gate/availability' && m.payload === 'online', { from });
     await ha.waitFor('new topic state', (m) => m.topic === 'intercom/gate/state/registration' && json(m)['registered'] === true, { from });
+    // Home Assistant forgets the device under the old topic and finds the one under the new.
+    await ha.waitFor('old discovery cleared', (m) => m.topic === 'homeassistant/event/intercom_door/doorbell/config' && m.payload === '', { from });
+    const bell = await ha.waitFor('new discovery', (m) => m.topic === 'homeassistant/event/intercom_gate/doorbell/config' && m.payload !== '', { from });
+    assert.equal(json(bell)['state_topic'], 'intercom/gate/event/press');
     const after = door.logs().slice(logLength);
     assert.doesNotMatch(after, /event=(unregistered|registered|sip\.listening)/, 'the SIP side was not restarted');
     await waitUntil('still registered', async () => (await door.status()).registered, { timeoutMs: 5000 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { discoveryMessages, nodeIdFor, type DiscoveryOptions } from '../../src/mqtt/discovery.ts';
 import { parseCommand } from '../../src/mqtt/bridge.ts';
 import { commandName, topicsFor } from '../../src/mqtt/topics.ts';
+import { movesDiscovery } from '../../src/mqtt/service.ts';
 import { DISCOVERY_TOPIC, HA_COMPONENT_SCHEMAS } from '../support/ha-mqtt-schema.ts';
 
 const BASE = 'home/front door';
@@ -87,4 +88,16 @@ test('what Home Assistant sends on each command topic is a command the door take
     assert.ok(payloads.length > 0, `${m.topic} names its payloads`);
     for (const p of payloads) assert.ok(parseCommand(name, p).ok, `${name} takes ${p}`);
   }
+});
+
+test('a reload removes the entities only when they would point at nothing', () => {
+  const base = { url: 'mqtt://b', topic: 'intercom/door', discovery: { enabled: true, prefix: 'homeassistant' } };
+  assert.equal(movesDiscovery(base, base), false);
+  assert.equal(movesDiscovery(base, { ...base, client_id: 'x' }), false);
+  assert.equal(movesDiscovery(base, { ...base, topic: 'intercom/gate' }), true);
+  assert.equal(movesDiscovery(base, { ...base, discovery: { enabled: true, prefix: 'ha' } }), true);
+  assert.equal(movesDiscovery(base, { ...base, discovery: { enabled: false, prefix: 'homeassistant' } }), true);
+  assert.equal(movesDiscovery(base, undefined), true, 'mqtt: removed from the config');
+  assert.equal(movesDiscovery(undefined, base), false);
+  assert.equal(movesDiscovery({ ...base, discovery: { enabled: false, prefix: 'homeassistant' } }, undefined), false);
 });
