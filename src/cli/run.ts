@@ -110,7 +110,10 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   const logs = switchableLogger(makeLogger({ log: { level: 'info', format: 'text' } }));
   const log = logs.log;
   const provisioner = createProvisioner({ configPath, log: log.child({ component: 'provisioning' }), fetch: httpsGet });
-  const loaded = await provisioner.load('start');
+  // A provisioned config is fetched first, which takes a while; Node's default for SIGHUP meanwhile would be to exit.
+  const earlyHangup = (): void => log.warn('reload-ignored', { reason: 'the config is still being fetched' });
+  process.on('SIGHUP', earlyHangup);
+  const loaded = await provisioner.load('start').finally(() => process.off('SIGHUP', earlyHangup));
   if (!loaded.ok) {
     for (const line of loaded.errors) io.err(line);
     return loaded.transient ? 1 : 2;

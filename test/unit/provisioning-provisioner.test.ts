@@ -189,3 +189,33 @@ test('intercom check: before the first fetch the local part is checked, afterwar
   assert.equal(checkCommand(t.configPath, io), 2);
   assert.match(err.join('\n'), /sip\.password_file: .*sip\.secret is empty/);
 });
+
+test('intercom run: a provisioned door with no server and nothing cached exits 1 (systemd retries), and a SIGHUP meanwhile does not kill it', async () => {
+  const { createServer } = await import('node:net');
+  const { runCommand } = await import('../../src/cli/run.ts');
+  // Accepts connections and never answers, so the start waits for provisioning.timeout.
+  const silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'intercom-prov-run-'));
+  writeFileSync(join(dir, 'sip.secret'), 'pw\n', { mode: 0o600 });
+  const configPath = join(dir, 'config.yaml');
+  const provisioning = { url: `https://127.0.0.1:${port}/door.yaml`, sha256: 'a'.repeat(64), timeout: 1, cache: join(dir, 'cache.json') };
+  writeFileSync(configPath, stringify({ provisioning, control: { socket: join(dir, 'control.sock') }, sip: { password_file: 'sip.secret' } }), { mode: 0o600 });
+  const errors: string[] = [];
+  const lines: string[] = [];
+  const running = runCommand(configPath, { out: () => {}, err: (l) => errors.push(l) }, {
+    startStation: async () => assert.fail('no station without a config'),
+    logStream: { write: (l: string) => lines.push(l) },
+  });
+  // Without a handler, Node's default for SIGHUP would end this very process.
+  setTimeout(() => process.kill(process.pid, 'SIGHUP'), 100);
+  try {
+    assert.equal(await running, 1);
+  } finally {
+    silent.close();
+  }
+  assert.deepEqual(errors, [`provisioning: no config from https://127.0.0.1:${port}/door.yaml: no answer within 1 s; no cached config (${join(dir, 'cache.json')}: no such file)`]);
+  assert.match(lines.join(''), /event=reload-ignored reason="the config is still being fetched"/);
+  assert.match(lines.join(''), /event=provisioning-failed component=provisioning url=https:\/\/127\.0\.0\.1:\d+\/door\.yaml reason="no answer within 1 s" keeping="no config yet"/);
+});
