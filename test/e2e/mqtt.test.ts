@@ -151,15 +151,29 @@ describe('MQTT', { timeout: 180_000 }, () => {
     assert.equal((await status()).door.opened, before + 1);
   });
 
-  it('incoming calls can be switched on and off', async () => {
+  it('incoming calls can be switched on and off; a refused call is an event', async () => {
     const from = watcher.received.length;
     await ha.publish(`${BASE}/command/incoming`, 'ON');
     await watcher.waitFor('incoming on', (m) => m.topic === `${BASE}/state/incoming` && json(m)['enabled'] === true, { from });
     assert.equal((await status()).incoming?.enabled, true);
     assert.match(door.logs(), /event=incoming\.switched enabled=true/);
+    // Switched on, the listed phone's call is answered by the door.
+    const established = phone.events().filter((e) => e.type === 'CALL_ESTABLISHED').length;
+    await phone.dial(`sip:door@${kam.hostport}`);
+    await phone.waitForEvent((e) => e.type === 'CALL_ESTABLISHED' && phone.events().filter((x) => x.type === 'CALL_ESTABLISHED').length > established, 10_000);
+    const answered = await watcher.waitFor('answered event', (m) => m.topic === `${BASE}/event/answered`, { from });
+    assert.equal(json(answered)['incoming'], true);
+    await door.cli('hangup');
+    await waitUntil('idle', async () => (await status()).call === null, { timeoutMs: 5000 });
+
     const r = await door.cli('incoming', 'off');
     assert.equal(r.code, 0, r.stderr);
     await watcher.waitFor('incoming off', (m) => m.topic === `${BASE}/state/incoming` && json(m)['enabled'] === false, { from });
+    // Switched off, the same call is declined, and the refusal is published.
+    await phone.dial(`sip:door@${kam.hostport}`);
+    const refused = await watcher.waitFor('refused event', (m) => m.topic === `${BASE}/event/refused`, { from });
+    assert.equal(json(refused)['reason'], 'disabled');
+    assert.equal((await status()).call, null);
   });
 
   it('clients without the right credentials cannot command the door', async () => {

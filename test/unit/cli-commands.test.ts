@@ -161,6 +161,7 @@ test('status, press, hangup and open talk to a running instance', async () => {
     registration: { state: 'registered' },
     call: { state: 'active', peer: 'sip:101@127.0.0.1', since: '2024-05-01T12:00:00.000Z' },
     door: { open: true, opened: 1 },
+    incoming: { enabled: false },
   };
   const seen: string[] = [];
   const station: StationControl = {
@@ -182,6 +183,7 @@ test('status, press, hangup and open talk to a running instance', async () => {
       'registration: registered',
       'call: active with sip:101@127.0.0.1 since 2024-05-01T12:00:00.000Z',
       'door: open, opened once since start',
+      'incoming calls: disabled',
       '',
     ].join('\n'));
 
