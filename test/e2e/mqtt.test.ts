@@ -43,7 +43,7 @@ describe('MQTT', { timeout: 180_000 }, () => {
   let broker: Mosquitto;
   let door: IntercomInstance;
   let ha: TestClient;
-  /** A persistent session: the broker keeps its messages while it is away and across a broker restart. */
+  /** Connected with clean: false, so the broker keeps its messages while it is away and across a broker restart. */
   let watcher: TestClient;
 
   const status = async (): Promise<DoorStatus> => (await door.status()) as unknown as DoorStatus;
@@ -219,7 +219,7 @@ describe('MQTT', { timeout: 180_000 }, () => {
     const from = watcher.received.length;
     await broker.start();
     await waitUntil('retained command refused', () => /event=mqtt\.command-refused component=mqtt command=open error="retained commands are ignored"/.test(door.logs()), { timeoutMs: 20_000 });
-    // The watcher's session survived the restart, so it gets what the door sent on reconnecting.
+    // The broker kept the watcher's subscription across the restart, so it gets what the door sent on reconnecting.
     const state = await watcher.waitFor('door state republished', (m) => m.topic === `${BASE}/state/door` && json(m)['opened'] === opened, { from, timeoutMs: 20_000 });
     assert.equal(json(state)['opened'], opened);
     await watcher.waitFor('online again', (m) => m.topic === `${BASE}/availability` && m.payload === 'online', { from });

@@ -65,7 +65,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
       'allow_anonymous false',
       `password_file ${passwd}`,
       `acl_file ${acl}`,
-      // Sessions of clients that connected with clean: false survive a broker restart.
+      // Subscriptions of clients that connected with clean: false survive a broker restart.
       'persistence true',
       `persistence_location ${dir}/`,
       'log_dest stderr',
