@@ -95,7 +95,11 @@ export interface Config {
     tls_key?: string;
     /** Port of that TLS listener, on the sip.listen address; default 5061. */
     tls_port?: number;
-    /** true: encrypt every call's audio with SRTP, keys in SDP (SDES, RFC 4568); calls that cannot are refused. */
+    /**
+     * true: encrypt every call's audio with SRTP, keys in SDP (SDES, RFC 4568);
+     * calls that cannot are refused (an incoming one with 488). Without it an
+     * incoming call that offers a key is still answered with SRTP.
+     */
     srtp?: boolean;
   };
   buttons: ButtonConfig[];

@@ -26,6 +26,7 @@ import { formatEndpoint, type Protocol } from '../sip/transport-port.ts';
 import { UserAgent } from '../sip/user-agent.ts';
 import { answerSdes, newSdesKey, offerWithSdes, type SdesKey } from '../sdp/sdes.ts';
 import { SrtpLink } from '../runtime/srtp-socket.ts';
+import { answerOfferWithSdes, type SdesAnswer } from '../sdp/sdes-answer.ts';
 import { Door, type DoorAction, type DoorEvent, type DoorSettings, type TimerName } from './door.ts';
 import { rtcpCounters } from './rtcp-counters.ts';
 import { STATION_AUDIO_FORMAT, type CommandResult, type RtpReception, type StationControl, type StationStatus } from './station-api.ts';
@@ -481,19 +482,31 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     const leg = legs.get(legId);
     if (!leg?.negotiated || !media) return undefined;
     // Keep the codec we run; follow a new address (hold/unhold, transfer by a PBX).
-    const r = answerOffer(sdp.toString('utf8'), {
+    const prefs = {
       codecs: [leg.negotiated.codec],
       telephoneEvent: TELEPHONE_EVENT_PT,
       address: local.address,
       port: media.socket.port,
       sessionId: String(Date.now()),
       sessionVersion: 2,
-    });
+    };
+    // An encrypted call stays encrypted: the new offer must carry a key again (RFC 4568 §7.1.4).
+    const link = media.sdes ? media.srtp : undefined;
+    const r: SdesAnswer | { error: string } = media.sdes
+      ? link
+        ? answerOfferWithSdes(sdp.toString('utf8'), prefs, { requireSrtp: true, ourKey: link.ours })
+        : { error: 'SRTP media not running yet' }
+      : answerOffer(sdp.toString('utf8'), prefs);
     if ('error' in r) {
       log.warn('call.reoffer-refused', { reason: r.error });
       return undefined;
     }
+    if (link && r.srtp) {
+      const changed = link.rekey(r.srtp.ours, r.srtp.theirs);
+      if (changed.ours || changed.theirs) log.info('media.srtp-rekeyed', { ours: changed.ours, theirs: changed.theirs });
+    }
     const n = r.negotiated;
+    log.debug('call.reoffer-answered', { direction: n.direction, srtp: link !== undefined });
     media.loop?.retarget(n.remote, { address: n.remote.address, port: n.rtcpPort ?? n.remote.port + 1 });
     return Buffer.from(r.sdp);
   }
@@ -561,7 +574,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     throw new StationStartError(e.message);
   });
   /** The incoming call being handed to the door; `answer` is absent when it is refused busy without media. */
-  let pendingIncoming: { call: IncomingCall; peer: string; answer?: { negotiated: Negotiated; sdp: Buffer; media: CallMedia } } | undefined;
+  let pendingIncoming: { call: IncomingCall; peer: string; answer?: { negotiated: Negotiated; sdp: Buffer; media: CallMedia; srtpKey?: SdesKey } } | undefined;
 
   // Switched at run time (`intercom incoming on|off`, MQTT); a restart goes back to the config.
   let incomingEnabled = config.incoming.enabled;
@@ -600,14 +613,19 @@ export async function startStation(config: Config, log: Logger, events = new Sta
       return;
     }
     const m = await openMedia();
-    const r = m && answerOffer(call.offer.toString('utf8'), {
-      codecs: config.audio.codecs,
-      telephoneEvent: TELEPHONE_EVENT_PT,
-      address: local.address,
-      port: m.socket.port,
-      sessionId: String(Date.now()),
-      sessionVersion: 1,
-    });
+    // An offer with a usable key is answered with ours and runs SRTP; sip.srtp refuses one without (488).
+    const r = m && answerOfferWithSdes(
+      call.offer.toString('utf8'),
+      {
+        codecs: config.audio.codecs,
+        telephoneEvent: TELEPHONE_EVENT_PT,
+        address: local.address,
+        port: m.socket.port,
+        sessionId: String(Date.now()),
+        sessionVersion: 1,
+      },
+      { requireSrtp: sipCfg.srtp === true },
+    );
     if (!m || !r || 'error' in r) {
       log.warn('incoming.bad-offer', { caller, reason: r && 'error' in r ? r.error : 'no media socket' });
       call.reject(488, 'Not Acceptable Here');
@@ -618,7 +636,10 @@ export async function startStation(config: Config, log: Logger, events = new Sta
       void m.socket.close(); // the caller gave up while the socket opened
       return;
     }
-    pendingIncoming = { call, peer: caller, answer: { negotiated: r.negotiated, sdp: Buffer.from(r.sdp), media: m } };
+    if (r.srtp) m.sdes = r.srtp.ours;
+    else delete m.sdes;
+    const srtpKey = r.srtp?.theirs;
+    pendingIncoming = { call, peer: caller, answer: { negotiated: r.negotiated, sdp: Buffer.from(r.sdp), media: m, ...(srtpKey ? { srtpKey } : {}) } };
     const idle = door.snapshot().call === null;
     feed({ type: 'incoming', peer: caller });
     if (!idle) void m.socket.close();
@@ -632,7 +653,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     // This call's socket becomes the door call's media.
     media = p.answer.media;
     mediaOpening = Promise.resolve(p.answer.media);
-    legs.set(legId, { call: p.call, target: p.peer, negotiated: p.answer.negotiated });
+    legs.set(legId, { call: p.call, target: p.peer, negotiated: p.answer.negotiated, ...(p.answer.srtpKey ? { srtpKey: p.answer.srtpKey } : {}) });
     p.call.accept(p.answer.sdp);
     if (announcement) player.play(pcmSound('announcement', announcement));
   }

@@ -44,11 +44,13 @@ export class SrtpLink {
   /**
    * After a new offer/answer in the call (RFC 4568 §7.1.4): a direction whose
    * key is unchanged keeps its context (rollover counter, SRTCP index, replay
-   * list); a new key starts a fresh one.
+   * list); a new key starts a fresh one. Says which directions changed.
    */
-  rekey(ours: SdesKey, theirs: SdesKey): void {
-    if (!sameSdesKey(ours, this.out.key)) this.out = direction(ours);
-    if (!sameSdesKey(theirs, this.in.key)) this.in = direction(theirs);
+  rekey(ours: SdesKey, theirs: SdesKey): { ours: boolean; theirs: boolean } {
+    const changed = { ours: !sameSdesKey(ours, this.out.key), theirs: !sameSdesKey(theirs, this.in.key) };
+    if (changed.ours) this.out = direction(ours);
+    if (changed.theirs) this.in = direction(theirs);
+    return changed;
   }
 
   /** The socket as the media loop should see it: RTP and RTCP protected on send. */

@@ -5,6 +5,7 @@
 // The keys are only as secret as the signalling: use SIP over TLS.
 import { randomBytes } from 'node:crypto';
 import type { SrtpSuite } from '../media/srtp.ts';
+import { readSdes } from './sdes-read.ts';
 
 /** One direction's SRTP master key and salt, and the suite they are for. */
 export interface SdesKey {
@@ -12,8 +13,6 @@ export interface SdesKey {
   key: Buffer;
   salt: Buffer;
 }
-
-const SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
 
 /** A fresh random master key (16 bytes) and salt (14 bytes) from the system's CSPRNG. */
 export function newSdesKey(suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80'): SdesKey {
@@ -25,14 +24,22 @@ function inline(k: SdesKey): string {
   return `inline:${Buffer.concat([k.key, k.salt]).toString('base64')}`;
 }
 
-/** Our offer with the audio stream made RTP/SAVP and our key added (RFC 4568 §9.1). */
-export function offerWithSdes(sdp: string, k: SdesKey): string {
+/**
+ * Our SDP (a plain RTP/AVP audio stream) put on `profile` with one crypto
+ * line carrying our key under `tag` (RFC 4568 §9.1 offer, §7.1.2 answer).
+ */
+export function protectStream(sdp: string, profile: 'RTP/AVP' | 'RTP/SAVP', tag: number, k: SdesKey): string {
   const lines = sdp.split('\r\n');
   const i = lines.findIndex((l) => /^m=audio \d+ RTP\/AVP /.test(l));
   if (i < 0) throw new Error('no RTP/AVP audio stream to protect');
-  lines[i] = lines[i]!.replace(' RTP/AVP ', ' RTP/SAVP ');
-  lines.splice(i + 1, 0, `a=crypto:1 ${k.suite} ${inline(k)}`);
+  lines[i] = lines[i]!.replace(' RTP/AVP ', ` ${profile} `);
+  lines.splice(i + 1, 0, `a=crypto:${tag} ${k.suite} ${inline(k)}`);
   return lines.join('\r\n');
+}
+
+/** Our offer with the audio stream made RTP/SAVP and our key added (RFC 4568 §9.1). */
+export function offerWithSdes(sdp: string, k: SdesKey): string {
+  return protectStream(sdp, 'RTP/SAVP', 1, k);
 }
 
 /**
@@ -41,29 +48,12 @@ export function offerWithSdes(sdp: string, k: SdesKey): string {
  * SRTP or carries no key for a suite we offered (RFC 4568 §7.1.3).
  */
 export function answerSdes(sdp: string, offered: SdesKey): { plain: string; key: SdesKey } | { error: string } {
-  const lines = sdp.split(/\r?\n/);
-  const m = lines.findIndex((l) => l.startsWith('m=audio '));
-  if (m < 0) return { error: 'no audio stream in the answer' };
-  if (!/^m=audio \d+ RTP\/SAVP /.test(lines[m]!)) return { error: 'the answer has no SRTP (RTP/SAVP) audio stream' };
-  let end = lines.findIndex((l, i) => i > m && l.startsWith('m='));
-  if (end < 0) end = lines.length;
-  let key: SdesKey | undefined;
-  for (let i = m + 1; i < end; i++) {
-    const c = /^a=crypto:\d+ (\S+) inline:([A-Za-z0-9+/=]+)/.exec(lines[i]!);
-    if (!c) continue;
-    const suite = SUITES.find((s) => s === c[1]);
-    if (!suite || suite !== offered.suite) continue;
-    const raw = Buffer.from(c[2]!, 'base64');
-    if (raw.length !== 30) continue;
-    key = { suite, key: raw.subarray(0, 16), salt: raw.subarray(16) };
-    break;
-  }
-  if (!key) return { error: `the answer carries no ${offered.suite} key` };
-  const plain = lines
-    .filter((l, i) => !(i > m && i < end && l.startsWith('a=crypto:')))
-    .map((l, i) => (i === m ? l.replace(' RTP/SAVP ', ' RTP/AVP ') : l))
-    .join('\r\n');
-  return { plain, key };
+  const m = /^m=audio \d+ (\S+)/m.exec(sdp);
+  if (!m) return { error: 'no audio stream in the answer' };
+  if (m[1] !== 'RTP/SAVP') return { error: 'the answer has no SRTP (RTP/SAVP) audio stream' };
+  const r = readSdes(sdp);
+  if ('error' in r || r.crypto?.key.suite !== offered.suite) return { error: `the answer carries no ${offered.suite} key` };
+  return { plain: r.plain, key: r.crypto.key };
 }
 
 /** Whether two keys are the same suite, master key and salt. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from '../support/ports.ts';
 import { makeTempDir, runCommand, spawnManaged, waitUntil, type ManagedProcess } from '../support/process.ts';
-import type { RtcpCounters } from '../../src/intercom/station-api.ts';
+import type { RtcpCounters, RtpReception } from '../../src/intercom/station-api.ts';
 
 export const INTERCOM_BIN = fileURLToPath(new URL('../../bin/intercom', import.meta.url));
 
@@ -29,7 +29,7 @@ export interface IntercomInstance {
 export interface IntercomStatus {
   registered: boolean;
   registration: { state: string; lastError?: string };
-  call: null | { state: string; peer: string; codec?: string; rtcp?: RtcpCounters; srtp?: { dropped: number } };
+  call: null | { state: string; peer: string; codec?: string; rtp?: RtpReception; rtcp?: RtcpCounters; srtp?: { dropped: number } };
   door: { open: boolean; opened: number };
 }
 

@@ -32,8 +32,12 @@ export interface BaresipOptions {
   extraConfig?: string[];
   /** Codecs it offers and accepts, in order (its audio_codecs); default PCMU, PCMA. G722 loads the g722 module. */
   codecs?: string[];
-  /** Media encryption: SRTP with SDES keys (RFC 4568) required on every call (its srtp module, mediaenc=srtp-mand). */
-  srtp?: boolean;
+  /**
+   * Media encryption with SDES keys (RFC 4568), its srtp module: true requires
+   * it on every call (mediaenc=srtp-mand, RTP/SAVP); 'best-effort' offers keys
+   * on RTP/AVP and runs SRTP when the answer has a key (mediaenc=srtp).
+   */
+  srtp?: boolean | 'best-effort';
   /** Rate of its audio source and player (ausrc_srate/auplay_srate); default 8000, 16000 for wideband. */
   sampleRate?: 8000 | 16000;
 }
@@ -179,7 +183,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
   const transport = opts.transport === 'tcp' ? ';transport=tcp' : '';
   // baresip names codecs name/rate/channels; a bare "G722" would mean G722/8000 and match nothing.
   const accountCodecs = codecs.map((c) => (/^G722$/i.test(c) ? 'G722/16000/1' : c)).join(',');
-  const account = `<${aor}${transport}>;auth_pass=${opts.password};regint=${register ? 600 : 0};answermode=${answermode};ptime=20;audio_codecs=${accountCodecs}${opts.srtp ? ';mediaenc=srtp-mand' : ''}`;
+  const account = `<${aor}${transport}>;auth_pass=${opts.password};regint=${register ? 600 : 0};answermode=${answermode};ptime=20;audio_codecs=${accountCodecs}${opts.srtp === 'best-effort' ? ';mediaenc=srtp' : opts.srtp ? ';mediaenc=srtp-mand' : ''}`;
   writeFileSync(join(dir, 'config'), configText({ address, port, ctrlPort, source, dir, extra: opts.extraConfig ?? [], rate, modules }));
   writeFileSync(join(dir, 'accounts'), `${account}\n`);
   writeFileSync(join(dir, 'contacts'), '');
