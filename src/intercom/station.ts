@@ -119,8 +119,10 @@ interface Leg {
   call: OutgoingCall | IncomingCall;
   target: string;
   negotiated?: Negotiated;
-  /** The answerer's SRTP key (RFC 4568), when the call is encrypted. */
+  /** The other side's SRTP key (RFC 4568), when the call is encrypted. */
   srtpKey?: SdesKey;
+  /** Our key in the answer to this leg's offer (a call to the door); otherwise it is the one in our offer. */
+  srtpOurs?: SdesKey;
 }
 
 /** The media of the current door call, shared by all legs (one offer rings every target). */
@@ -450,7 +452,8 @@ export async function startStation(config: Config, log: Logger, events = new Sta
       ptimeMs: PTIME_MS,
       remote: n.remote,
     });
-    media.srtp = media.sdes && leg.srtpKey ? new SrtpLink(media.sdes, leg.srtpKey) : undefined;
+    const ours = leg.srtpOurs ?? media.sdes;
+    media.srtp = ours && leg.srtpKey ? new SrtpLink(ours, leg.srtpKey) : undefined;
     const loop = new MediaLoop({
       session,
       socket: media.srtp ? media.srtp.wrap(media.socket) : media.socket,
@@ -491,11 +494,9 @@ export async function startStation(config: Config, log: Logger, events = new Sta
       sessionVersion: 2,
     };
     // An encrypted call stays encrypted: the new offer must carry a key again (RFC 4568 §7.1.4).
-    const link = media.sdes ? media.srtp : undefined;
-    const r: SdesAnswer | { error: string } = media.sdes
-      ? link
-        ? answerOfferWithSdes(sdp.toString('utf8'), prefs, { requireSrtp: true, ourKey: link.ours })
-        : { error: 'SRTP media not running yet' }
+    const link = media.srtp;
+    const r: SdesAnswer | { error: string } = link
+      ? answerOfferWithSdes(sdp.toString('utf8'), prefs, { requireSrtp: true, ourKey: link.ours })
       : answerOffer(sdp.toString('utf8'), prefs);
     if ('error' in r) {
       log.warn('call.reoffer-refused', { reason: r.error });
@@ -574,7 +575,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     throw new StationStartError(e.message);
   });
   /** The incoming call being handed to the door; `answer` is absent when it is refused busy without media. */
-  let pendingIncoming: { call: IncomingCall; peer: string; answer?: { negotiated: Negotiated; sdp: Buffer; media: CallMedia; srtpKey?: SdesKey } } | undefined;
+  let pendingIncoming: { call: IncomingCall; peer: string; answer?: { negotiated: Negotiated; sdp: Buffer; media: CallMedia; srtp?: { ours: SdesKey; theirs: SdesKey } } } | undefined;
 
   // Switched at run time (`intercom incoming on|off`, MQTT); a restart goes back to the config.
   let incomingEnabled = config.incoming.enabled;
@@ -636,10 +637,7 @@ export async function startStation(config: Config, log: Logger, events = new Sta
       void m.socket.close(); // the caller gave up while the socket opened
       return;
     }
-    if (r.srtp) m.sdes = r.srtp.ours;
-    else delete m.sdes;
-    const srtpKey = r.srtp?.theirs;
-    pendingIncoming = { call, peer: caller, answer: { negotiated: r.negotiated, sdp: Buffer.from(r.sdp), media: m, ...(srtpKey ? { srtpKey } : {}) } };
+    pendingIncoming = { call, peer: caller, answer: { negotiated: r.negotiated, sdp: Buffer.from(r.sdp), media: m, ...(r.srtp ? { srtp: r.srtp } : {}) } };
     const idle = door.snapshot().call === null;
     feed({ type: 'incoming', peer: caller });
     if (!idle) void m.socket.close();
@@ -653,7 +651,8 @@ export async function startStation(config: Config, log: Logger, events = new Sta
     // This call's socket becomes the door call's media.
     media = p.answer.media;
     mediaOpening = Promise.resolve(p.answer.media);
-    legs.set(legId, { call: p.call, target: p.peer, negotiated: p.answer.negotiated, ...(p.answer.srtpKey ? { srtpKey: p.answer.srtpKey } : {}) });
+    const srtp = p.answer.srtp;
+    legs.set(legId, { call: p.call, target: p.peer, negotiated: p.answer.negotiated, ...(srtp ? { srtpKey: srtp.theirs, srtpOurs: srtp.ours } : {}) });
     p.call.accept(p.answer.sdp);
     if (announcement) player.play(pcmSound('announcement', announcement));
   }
