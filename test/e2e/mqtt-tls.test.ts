@@ -1,9 +1,12 @@
-// MQTT over TLS to a broker with a private CA, the audio self-test run from
-// MQTT, and a reload that moves the base topic: only the MQTT link
-// reconnects, the old topic is left "offline" and the new one comes online.
+// MQTT over TLS to a broker with a private CA; the door's contact and opener
+// relay (fake GPIO chip behind the real backend) as Home Assistant sees them;
+// the audio self-test run from MQTT; and a reload that moves the base topic:
+// only the MQTT link reconnects, the old topic is left "offline" and the new
+// one comes online.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeCa, makeServerCert } from '../support/certs.ts';
+import { fakeGpioPins } from '../support/fake-gpio.ts';
 import { startKamailio, type Kamailio } from '../support/kamailio.ts';
 import { connectClient, startMosquitto, type Mosquitto, type Received, type TestClient } from '../support/mosquitto.ts';
 import { makeTempDir, waitUntil } from '../support/process.ts';
@@ -20,6 +23,9 @@ user ha
 topic readwrite #
 `;
 
+const CONTACT = 24;
+const RELAY = 27;
+
 const json = (m: Received): Record<string, unknown> => JSON.parse(m.payload) as Record<string, unknown>;
 
 describe('MQTT over TLS', { timeout: 120_000 }, () => {
@@ -28,11 +34,15 @@ describe('MQTT over TLS', { timeout: 120_000 }, () => {
   let door: IntercomInstance;
   let ha: TestClient;
   let caFile: string;
+  const pinsDir = makeTempDir('intercom-mqtt-gpio-');
+  const pins = fakeGpioPins(pinsDir.path);
   const mqttConfig = (topic: string) => ({ url: broker.url, username: 'door', password: USERS.door, topic, tls: { ca: caFile } });
   const doorConfig = (topic: string) => ({
     sip: { server: kam.hostport, user: 'door', password: SIP.door },
     buttons: [{ name: 'bell', call: ['101'] }],
     audio: { input: 'none', output: 'none' },
+    door: { relay: { chip: 'gpiochip0', line: RELAY }, contact: { chip: 'gpiochip0', line: CONTACT }, open_ms: 500 },
+    gpio: { backend: 'fake', fake_dir: pinsDir.path, debounce_ms: 30 },
     mqtt: mqttConfig(topic),
   });
 
@@ -53,11 +63,31 @@ describe('MQTT over TLS', { timeout: 120_000 }, () => {
     await door?.terminate().catch(() => {});
     await broker?.stop();
     await kam?.stop();
+    pinsDir.remove();
   });
 
   it('connects over TLS, verifying the broker against mqtt.tls.ca', async () => {
     await ha.waitFor('online', (m) => m.topic === 'intercom/door/availability' && m.payload === 'online');
     assert.match(door.logs(), /event=mqtt\.connected component=mqtt url=mqtts:\/\/127\.0\.0\.1:/);
+  });
+
+  it('the door contact is a door sensor; opening from MQTT energises the relay', async () => {
+    const contact = await ha.waitFor('contact discovery', (m) => m.topic === 'homeassistant/binary_sensor/intercom_door/contact/config');
+    assert.equal(json(contact)['device_class'], 'door');
+    assert.equal(json(contact)['state_topic'], 'intercom/door/state/contact');
+    const from = ha.received.length;
+    await pins.levels('gpiochip0', CONTACT, ['low']);
+    await ha.waitFor('contact closed', (m) => m.topic === 'intercom/door/state/contact' && json(m)['state'] === 'closed', { from });
+    await pins.levels('gpiochip0', CONTACT, ['high']);
+    await ha.waitFor('contact open', (m) => m.topic === 'intercom/door/state/contact' && json(m)['state'] === 'open', { from });
+
+    assert.equal(pins.output('gpiochip0', RELAY), false);
+    await ha.publish('intercom/door/command/open', 'UNLOCK');
+    await waitUntil('relay energised', () => pins.output('gpiochip0', RELAY) === true, { timeoutMs: 5000 });
+    // The lock entity reads this: open while the opener is energised, then shut again.
+    await ha.waitFor('door open', (m) => m.topic === 'intercom/door/state/door' && json(m)['open'] === true, { from });
+    await ha.waitFor('door shut', (m) => m.topic === 'intercom/door/state/door' && json(m)['open'] === false && json(m)['opened'] === 1, { from });
+    assert.equal(pins.output('gpiochip0', RELAY), false);
   });
 
   it('a self-test command plays the test tone and publishes the result', async () => {
