@@ -20,9 +20,10 @@ set -euo pipefail
 # is a FUSE filesystem built by the test, mounted at /sys/class/gpio in a private mount namespace.
 # python3-pylibsrtp: libsrtp2, an independent SRTP/SRTCP implementation to check ours against.
 # tcpdump: captures the SRTP call's RTCP on loopback to show it leaves encrypted.
+# ansible: the fleet role in deploy/ansible is run against this machine (connection local).
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
   pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1
-  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config python3-pylibsrtp tcpdump mosquitto)
+  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config python3-pylibsrtp tcpdump mosquitto ansible)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -57,7 +58,7 @@ if ! apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "${missin
   exit 1
 fi
 
-for bin in kamailio kamcmd baresip sipp sox systemd-analyze python3 mosquitto mosquitto_passwd; do
+for bin in kamailio kamcmd baresip sipp sox systemd-analyze python3 mosquitto mosquitto_passwd ansible-playbook; do
   if ! command -v "$bin" >/dev/null 2>&1; then
     echo "install-peers: '$bin' is still not on PATH after installing ${missing[*]}" >&2
     exit 1

@@ -4,48 +4,19 @@
 // The machine's own /etc, /usr and systemd are never touched.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync, existsSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { lstatSync, readFileSync, readlinkSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { freePort } from '../support/ports.ts';
 import { makeTempDir, runCommand, spawnManaged, waitUntil } from '../support/process.ts';
+import { field, seedRoot, snapshot } from '../support/scratch-root.ts';
 
 const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const INSTALL = join(ROOT_DIR, 'scripts/install.sh');
 
-function seedRoot(root: string): void {
-  mkdirSync(join(root, 'etc'), { recursive: true });
-  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
-  writeFileSync(join(root, 'etc/group'), 'root:x:0:\ndialout:x:20:\naudio:x:29:\n');
-  writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
-  writeFileSync(join(root, 'etc/gshadow'), 'root:*::\ndialout:*::\naudio:*::\n', { mode: 0o640 });
-}
-
-/** Every path under `root` with its type, mode and size: a dry run must leave this as it was. */
-function snapshot(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const st = lstatSync(p);
-      out.push(`${relative(root, p)} ${st.mode.toString(8)} ${st.size} ${st.mtimeMs}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(root);
-  return out;
-}
-
 function install(root: string, ...args: string[]) {
   return runCommand('bash', [INSTALL, '--root', root, ...args], { timeoutMs: 120_000 });
-}
-
-function field(file: string, name: string): string[] | undefined {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${name}:`))
-    ?.split(':');
 }
 
 const mode = (p: string): number => statSync(p).mode & 0o7777;
