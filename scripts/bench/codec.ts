@@ -12,10 +12,12 @@
 //   - G.711 µ-law seen at 16 kHz: what a narrowband call costs the station,
 //     whose devices run at 16 kHz (16k -> 8k before encoding, 8k -> 16k after
 //     decoding; src/audio/codec-rate.ts).
+// Then the resampler alone, for sound cards at 44.1/48 kHz (src/audio/resampler.ts).
 import { parseArgs } from 'node:util';
 import { codecAtRate } from '../../src/audio/codec-rate.ts';
 import type { AudioCodec } from '../../src/media/codec.ts';
 import { codecForStream } from '../../src/media/codec.ts';
+import { Resampler } from '../../src/audio/resampler.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
@@ -88,3 +90,29 @@ console.log(`codec CPU, ${seconds} s of audio in ${PTIME_MS} ms frames, median o
 bench('G.722 (16 kHz)', () => codecForStream('G722')!);
 bench('G.711 µ-law (8 kHz)', () => codecForStream('PCMU')!);
 bench('G.711 µ-law seen at 16 kHz', () => codecAtRate(codecForStream('PCMU')!, 16000));
+
+function benchResampler(from: number, to: number): void {
+  const frame = (from * PTIME_MS) / 1000;
+  const frames = Math.round((seconds * 1000) / PTIME_MS);
+  const audio = signal(from, frame * frames);
+  const run = (): number => {
+    const r = new Resampler(from, to);
+    return cpuMs(() => {
+      for (let f = 0; f < frames; f++) r.process(audio.subarray(f * frame, (f + 1) * frame));
+    });
+  };
+  run();
+  const ms = median(Array.from({ length: RUNS }, run)) / seconds;
+  console.log(`${`resample ${from} -> ${to} Hz`.padEnd(34)} ${ms.toFixed(2).padStart(6)} CPU ms per s of audio   (${new Resampler(from, to).tapsPerOutput} taps)`);
+}
+
+for (const [from, to] of [
+  [48000, 16000],
+  [16000, 48000],
+  [44100, 16000],
+  [16000, 44100],
+  [48000, 8000],
+  [8000, 48000],
+] as const) {
+  benchResampler(from, to);
+}

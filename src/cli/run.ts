@@ -16,6 +16,8 @@ import { startProvisioningTimer } from '../service/provisioning-timer.ts';
 import { createProvisioner } from '../provisioning/provisioner.ts';
 import { httpsGet } from '../provisioning/https-fetch.ts';
 import { linkToSystemd } from '../service/systemd-link.ts';
+import { systemdNotifier } from '../service/sd-notify.ts';
+import { waitForFirstConfig } from '../service/first-config-wait.ts';
 import { setFatalReporter } from './fatal.ts';
 import type { CliIO } from './io.ts';
 import { oneLine } from './io.ts';
@@ -23,6 +25,8 @@ import { packageVersion } from './version.ts';
 
 /** Hanging up and unregistering takes a few round trips; past this we give up waiting. */
 const STOP_DEADLINE_MS = 10_000;
+/** How long one provisioning fetch may take at most (provisioning.timeout is far below), for systemd's start timeout. */
+const FIRST_FETCH_MARGIN_MS = 60_000;
 
 type Station = StationControl & {
   stop(): Promise<void>;
@@ -98,8 +102,8 @@ export interface RunOptions {
 }
 
 /**
- * Runs until a stop signal: 0 after a clean stop, 1 when start or stop failed
- * (or a provisioned door has no config yet: the network may come back), 2 on a bad config.
+ * Runs until a stop signal: 0 after a clean stop, 1 when start or stop failed,
+ * 2 on a bad config. A provisioned door with no config yet waits for one.
  */
 export async function runCommand(configPath: string, io: CliIO, options: RunOptions = {}): Promise<number> {
   const start = options.startStation ?? defaultStartStation;
@@ -110,12 +114,34 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   const logs = switchableLogger(makeLogger({ log: { level: 'info', format: 'text' } }));
   const log = logs.log;
   const provisioner = createProvisioner({ configPath, log: log.child({ component: 'provisioning' }), fetch: httpsGet });
-  // A provisioned config is fetched first, which takes a while; Node's default for SIGHUP meanwhile would be to exit.
-  const earlyHangup = (): void => log.warn('reload-ignored', { reason: 'the config is still being fetched' });
+  const signals = awaitStopSignal(log);
+  const notifier = systemdNotifier();
+  // A provisioned config is fetched first, which takes a while; Node's default
+  // for SIGHUP meanwhile would be to exit. While waiting for a first config, it fetches again now.
+  let retryNow: () => void = () => log.warn('reload-ignored', { reason: 'the config is still being fetched' });
+  const earlyHangup = (): void => retryNow();
   process.on('SIGHUP', earlyHangup);
-  const loaded = await provisioner.load('start').finally(() => process.off('SIGHUP', earlyHangup));
+  const loaded = await provisioner
+    .load('start')
+    .then((first) =>
+      waitForFirstConfig(first, {
+        load: () => provisioner.load('start'),
+        notifier,
+        log,
+        loadTimeoutMs: FIRST_FETCH_MARGIN_MS,
+        stopped: signals.stopped,
+        retryNow: () => new Promise<void>((resolve) => (retryNow = resolve)),
+      }),
+    )
+    .finally(() => process.off('SIGHUP', earlyHangup));
+  if (!loaded) {
+    log.info('stopped', { clean: true });
+    signals.dispose();
+    return 0;
+  }
   if (!loaded.ok) {
     for (const line of loaded.errors) io.err(line);
+    signals.dispose();
     return loaded.transient ? 1 : 2;
   }
   const { warnings } = loaded;
@@ -124,7 +150,6 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   setFatalReporter((message) => log.error('fatal', { error: message }));
   for (const problem of warnings) log.warn('config-warning', { problem });
 
-  const signals = awaitStopSignal(log);
   // Outlives any one station: watchers stay subscribed across reloads that restart the SIP side.
   const events = new StationEvents((err) => log.warn('event-watcher-failed', { error: oneLine(err) }));
   let station: Station | undefined;
@@ -132,7 +157,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   // Keeps the listen address it started with: a reload that changes `metrics` asks for a service restart.
   let metrics: MetricsEndpoint | undefined;
   const status = () => deferred.status();
-  const systemd = linkToSystemd(status, log.child({ component: 'systemd' }));
+  const systemd = linkToSystemd(status, log.child({ component: 'systemd' }), { notifier });
   let failed = false;
   const reloader = createReloader(
     {

@@ -51,9 +51,16 @@ describe('the Ansible role: syntax, arguments and a check run', { timeout: 110_0
     assert.deepEqual(snapshot(door.root), before);
   });
 
-  it('--check --diff shows the install and the config it would write, and changes nothing', async () => {
-    const before = snapshot(door.root);
+  it('--check --diff keeps the config (and its door codes) out of the output by default', async () => {
     const r = await door.playbook('--check', '--diff');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok(!r.stdout.includes('07391'), 'no door code in the output');
+    assert.ok(!r.stdout.includes(SIP_PASSWORD), 'the SIP password is not shown');
+  });
+
+  it('--check --diff with intercom_config_diff shows the install and the config it would write, and changes nothing', async () => {
+    const before = snapshot(door.root);
+    const r = await door.playbook('--check', '--diff', '-e', 'intercom_config_diff=true');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /would install intercom-0\.0\.0-\S+\.tar\.gz/);
     // Extensions and codes are quoted, so "0102" and "07391" stay strings for a YAML 1.2 reader.

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -179,6 +179,29 @@ describe('provisioning over HTTPS', { timeout: 110_000 }, () => {
     assert.match(st.reason ?? '', /connection refused/);
     assert.equal(st.config_sha256, sha256(documentFor('102')));
     assert.match(door.logs(), /event=provisioning-failed component=provisioning url=https:\/\/127\.0\.0\.1:\d+\/doors\/\S+\.yaml reason="connection refused" keeping="the last good config/);
+    await pressCalls('102');
+  });
+
+  it('a first start with no cache and the server down waits, and comes up once the server answers', async () => {
+    assert.equal(await door.terminate(), 0);
+    rmSync(join(dir, 'provisioned.json'));
+    const origin = new URL(server.origin);
+    // The server returns while the door waits for its first config (the first retry is 5 s after the failure).
+    const back = new Promise<void>((resolve, reject) => {
+      setTimeout(() => {
+        startProvisioningServer(origin.hostname, cert, TOKEN, Number(origin.port)).then((s) => {
+          server = s;
+          const doc = documentFor('102');
+          return sign(doc).then((sig) => s.publish(docPath, doc, sig));
+        }).then(resolve, reject);
+      }, 1000);
+    });
+    door = await startIntercom(local, { asIs: true, port, address: '127.0.0.2', dir });
+    await back;
+    assert.equal((await door.status()).registered, true);
+    assert.match(door.logs(), /level=warn event=provisioning-waiting reason="provisioning: no config from https:\/\/127\.0\.0\.1:\d+\/doors\/[^"]*connection refused[^"]*" retry_s=5/);
+    const st = await provisioning();
+    assert.equal(st.source, 'server');
     await pressCalls('102');
   });
 });

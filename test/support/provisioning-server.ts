@@ -24,7 +24,8 @@ export interface ProvisioningServer {
 }
 
 /** Starts the server on `address` (loopback only) with the PEM files of `cert`; requests without `bearer` get 401. */
-export async function startProvisioningServer(address: string, cert: { certFile: string; keyFile: string }, bearer: string): Promise<ProvisioningServer> {
+/** `port`: 0 for any free one; a given one brings a stopped server back at its old address. */
+export async function startProvisioningServer(address: string, cert: { certFile: string; keyFile: string }, bearer: string, port = 0): Promise<ProvisioningServer> {
   assertLoopback(address);
   const files = new Map<string, { body: Buffer; etag: string }>();
   const seen: SeenRequest[] = [];
@@ -45,11 +46,11 @@ export async function startProvisioningServer(address: string, cert: { certFile:
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, address, () => resolve());
+    server.listen(port, address, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    origin: `https://${address}:${port}`,
+    origin: `https://${address}:${bound}`,
     publish(path, document, signature) {
       const body = Buffer.from(document);
       files.set(path, { body, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"` });

@@ -151,28 +151,6 @@ describe('Resampler', () => {
     assert.throws(() => new Resampler(0, 8000), /rates must be positive integers/);
     assert.throws(() => new Resampler(44100, 8011), /needs 8011 filter phases/);
   });
-
-  it('is cheap enough for a small board (reports the cost per second of audio)', (t) => {
-    const costs: string[] = [];
-    for (const [a, b] of [
-      [48000, 8000],
-      [8000, 48000],
-      [44100, 8000],
-      [8000, 44100],
-      [48000, 16000],
-      [16000, 48000],
-    ] as const) {
-      const r = new Resampler(a, b);
-      const x = sine(1000, a, a / 50);
-      for (let i = 0; i < 50; i++) r.process(x); // warm up the JIT
-      const start = performance.now();
-      for (let i = 0; i < 100; i++) r.process(x); // 2 s
-      const ms = (performance.now() - start) / 2;
-      costs.push(`${a}->${b}: ${ms.toFixed(2)} ms/s, ${r.tapsPerOutput} taps`);
-      assert.ok(ms < 100, `${a} -> ${b} takes ${ms.toFixed(1)} ms per second of audio`);
-    }
-    t.diagnostic(costs.join('; '));
-  });
 });
 
 describe('resampleAll', () => {
