@@ -6,7 +6,16 @@
 // published only for Home Assistant except these config messages.
 import type { Topics } from './topics.ts';
 
-export interface DiscoveryOptions {
+/** The entities only some doors have; each flag adds its entities when true. */
+export interface OptionalEntities {
+  /** Only doors with a contact get a door sensor. */
+  hasContact: boolean;
+}
+
+/** Every optional entity switched on: a flag added above must be added here too, or this does not compile. */
+const EVERY_OPTIONAL_ENTITY: { [K in keyof OptionalEntities]: true } = { hasContact: true };
+
+export interface DiscoveryOptions extends OptionalEntities {
   prefix: string;
   /** Unique per door: the base topic with everything but [A-Za-z0-9_-] replaced. */
   nodeId: string;
@@ -14,8 +23,6 @@ export interface DiscoveryOptions {
   /** Device name shown in Home Assistant. */
   name: string;
   swVersion: string;
-  /** Only doors with a contact get a door sensor. */
-  hasContact: boolean;
 }
 
 export interface DiscoveryMessage {
@@ -129,4 +136,18 @@ export function discoveryMessages(o: DiscoveryOptions): DiscoveryMessage[] {
     );
   }
   return messages;
+}
+
+/**
+ * The config topics of optional entities this door does not have (any more).
+ * A reload that drops, say, door.contact keeps the base topic, so nothing else
+ * would remove the old entity's retained config from Home Assistant; an empty
+ * retained payload on each of these does. Clearing a topic that holds nothing
+ * is harmless, so they are cleared whenever the discovery is published.
+ */
+export function absentEntityTopics(o: DiscoveryOptions): string[] {
+  const present = new Set(discoveryMessages(o).map((m) => m.topic));
+  return discoveryMessages({ ...o, ...EVERY_OPTIONAL_ENTITY })
+    .map((m) => m.topic)
+    .filter((t) => !present.has(t));
 }

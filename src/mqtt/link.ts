@@ -13,7 +13,7 @@ import type { CommandResult, StationControl } from '../intercom/station-api.ts';
 import type { StationEvent, StationEvents } from '../intercom/station-events.ts';
 import type { Logger } from '../log/logger.ts';
 import { eventValue, parseCommand, stateValues, type MqttCommand } from './bridge.ts';
-import { discoveryMessages, nodeIdFor } from './discovery.ts';
+import { absentEntityTopics, discoveryMessages, nodeIdFor } from './discovery.ts';
 import { Outbox, type OutMessage } from './outbox.ts';
 import { commandName, topicsFor, type StateName } from './topics.ts';
 
@@ -95,18 +95,21 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
     for (const [name, payload] of Object.entries(values) as [StateName, string][]) send(outbox.state(topics.state(name), payload, now));
   };
 
-  const discovery = () =>
-    discoveryMessages({
-      prefix: config.discovery.prefix,
-      nodeId,
-      topics,
-      name: o.deviceName,
-      swVersion: o.swVersion,
-      hasContact: o.hasContact,
-    });
+  const discoveryOptions = {
+    prefix: config.discovery.prefix,
+    nodeId,
+    topics,
+    name: o.deviceName,
+    swVersion: o.swVersion,
+    hasContact: o.hasContact,
+  };
+  const discovery = () => discoveryMessages(discoveryOptions);
+  /** An empty retained config removes the entity (Home Assistant's MQTT discovery). */
+  const forget = (topic: string): void => send({ topic, payload: '', retain: true, qos: 1 });
   const publishDiscovery = (): void => {
     if (!config.discovery.enabled) return;
     for (const m of discovery()) send({ topic: m.topic, payload: JSON.stringify(m.config), retain: true, qos: 1 });
+    for (const topic of absentEntityTopics(discoveryOptions)) forget(topic);
   };
 
   const onStation = (ev: StationEvent): void => {
@@ -208,8 +211,7 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
     async stop(opts = {}): Promise<void> {
       unsubscribe();
       if (client.connected && opts.forgetDiscovery && config.discovery.enabled) {
-        // An empty retained config removes the entity (Home Assistant's MQTT discovery).
-        for (const m of discovery()) send({ topic: m.topic, payload: '', retain: true, qos: 1 });
+        for (const m of discovery()) forget(m.topic);
       }
       if (client.connected) {
         // A clean disconnect suppresses the will, so "offline" is said here.

@@ -101,10 +101,24 @@ describe('MQTT', { timeout: 180_000 }, () => {
     } finally {
       await late.end();
     }
-    // Home Assistant restarting asks for the discovery again.
+    // An earlier config of this door had a contact: its entity's config is still retained.
+    const contact = 'homeassistant/binary_sensor/intercom_door/contact/config';
+    await ha.publish(contact, JSON.stringify({ name: 'Door contact', unique_id: 'intercom_door_contact' }), { retain: true });
+    // Home Assistant restarting asks for the discovery again; the entity the door no longer has is cleared with it.
     const from = watcher.received.length;
     await ha.publish('homeassistant/status', 'online');
     await watcher.waitFor('discovery re-sent', (m) => m.topic === 'homeassistant/button/intercom_door/open/config', { from });
+    await watcher.waitFor('stale contact entity cleared', (m) => m.topic === contact && m.payload === '', { from });
+    const again = await connectClient(broker, { username: 'viewer', password: MQTT_USERS.viewer, subscribe: ['homeassistant/#'] });
+    try {
+      // The broker sends the retained messages on subscribing, so they arrive before anything published afterwards.
+      await ha.publish('homeassistant/test-marker', 'after');
+      await again.waitFor('the marker', (m) => m.topic === 'homeassistant/test-marker');
+      assert.ok(again.received.some((m) => m.topic === 'homeassistant/button/intercom_door/open/config'));
+      assert.ok(!again.received.some((m) => m.topic === contact), 'no retained contact config is left');
+    } finally {
+      await again.end();
+    }
   });
 
   it('a press is an event (not retained) and the call state follows the call', async () => {

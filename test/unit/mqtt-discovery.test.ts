@@ -4,7 +4,7 @@
 // and every payload Home Assistant will send is a command the door accepts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { discoveryMessages, nodeIdFor, type DiscoveryOptions } from '../../src/mqtt/discovery.ts';
+import { absentEntityTopics, discoveryMessages, nodeIdFor, type DiscoveryOptions } from '../../src/mqtt/discovery.ts';
 import { parseCommand } from '../../src/mqtt/bridge.ts';
 import { commandName, topicsFor } from '../../src/mqtt/topics.ts';
 import { movesDiscovery } from '../../src/mqtt/service.ts';
@@ -100,4 +100,13 @@ test('a reload removes the entities only when they would point at nothing', () =
   assert.equal(movesDiscovery(base, undefined), true, 'mqtt: removed from the config');
   assert.equal(movesDiscovery(undefined, base), false);
   assert.equal(movesDiscovery({ ...base, discovery: { enabled: false, prefix: 'homeassistant' } }, undefined), false);
+});
+
+test('a door without a contact clears the contact entity a previous config may have left in Home Assistant', () => {
+  const contact = 'homeassistant/binary_sensor/home_front_door/contact/config';
+  assert.deepEqual(absentEntityTopics(options(false)), [contact]);
+  assert.ok(!discoveryMessages(options(false)).some((m) => m.topic === contact));
+  // With the contact configured nothing is cleared: every entity is published.
+  assert.deepEqual(absentEntityTopics(options(true)), []);
+  assert.ok(discoveryMessages(options(true)).some((m) => m.topic === contact));
 });
