@@ -181,6 +181,7 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
         try {
           station = await start(next, log, events);
         } catch (err) {
+          provisioner.settled(false, oneLine(err));
           throw new Error(oneLine(err));
         }
       },
@@ -196,10 +197,16 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
   );
   let started = false;
   // Scheduled provisioning checks; a new good document is applied like `intercom reload`.
+  /** A reload of any trigger; a new provisioned document it put in force is cached once the station runs with it. */
+  const reload = async (trigger: string): Promise<CommandResult> => {
+    const result = await reloader.reload(trigger);
+    provisioner.settled(true);
+    return result;
+  };
   const checks = startProvisioningTimer(
     () => (started ? provisioner.nextCheckMs() : undefined),
     async () => {
-      if ((await provisioner.check()) === 'changed') await reloader.reload('provisioning');
+      if ((await provisioner.check()) === 'changed') await reload('provisioning');
     },
     log.child({ component: 'provisioning' }),
   );
@@ -211,14 +218,14 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
       return { ...stationControl.status(), ...(provisioning ? { provisioning } : {}) };
     },
     reload: async (): Promise<CommandResult> =>
-      started ? reloader.reload('command') : { ok: false, error: 'the station is still starting' },
+      started ? reload('command') : { ok: false, error: 'the station is still starting' },
   };
   // Publishes through the same StationControl as the control socket, so commands get the same checks.
   const mqtt = mqttService(deferred, events, log.child({ component: 'mqtt' }), packageVersion());
   // Registered before starting: Node's default for SIGHUP is to exit.
   const onHangup = (): void => {
     // After the start, reloads queue up behind one another (even while one restarts the station).
-    if (started) void reloader.reload('SIGHUP');
+    if (started) void reload('SIGHUP');
     else log.warn('reload-ignored', { reason: 'the station is still starting' });
   };
   process.on('SIGHUP', onHangup);
@@ -231,7 +238,18 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
       const buttons = config.buttons.map((b) => b.name);
       metrics = await startMetricsEndpoint({ listen: config.metrics.listen, status, events, build, buttons, log: log.child({ component: 'metrics' }) });
     }
-    station = await start(config, log, events);
+    try {
+      station = await start(config, log, events);
+    } catch (err) {
+      // A provisioned document that validated but does not start: back to the last good one.
+      if (!provisioner.settled(false, oneLine(err))) throw err;
+      const previous = await provisioner.load('provisioning');
+      if (!previous.ok) throw err;
+      config = previous.config;
+      logs.switchTo(makeLogger(config));
+      station = await start(config, log, events);
+    }
+    provisioner.settled(true);
     started = true;
     checks.rearm();
     systemd.ready();

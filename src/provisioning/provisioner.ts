@@ -49,6 +49,13 @@ export interface Provisioner {
   /** Milliseconds until the next scheduled check; undefined when the running config does not provision. */
   nextCheckMs(): number | undefined;
   status(): ProvisioningStatus | undefined;
+  /**
+   * Says whether the station started with the newest document. Only then is it
+   * cached as the last good one; one that validated but did not start is put
+   * back to the previous document and not tried again until the server has
+   * another. True when a new document was put back.
+   */
+  settled(started: boolean, reason?: string): boolean;
 }
 
 export interface ProvisionerOptions {
@@ -80,6 +87,10 @@ export function createProvisioner(opts: ProvisionerOptions): Provisioner {
   let inForce: Local | undefined;
   let failures = 0;
   let state: ProvisioningStatus | undefined;
+  /** A new document in force but not yet seen to start a station, and the one it replaced. */
+  let pending: { good: Good; previous: Good | undefined; cache: string } | undefined;
+  /** SHA-256 of a document that validated but did not start. */
+  let rejected: string | undefined;
 
   const setState = (s: Omit<ProvisioningStatus, 'config_sha256' | 'source' | 'fetched_at'>): void => {
     state = {
@@ -184,6 +195,7 @@ export function createProvisioner(opts: ProvisionerOptions): Provisioner {
       setState({ url: shown, last_fetch: now().toISOString(), result: 'unchanged' });
       return 'unchanged';
     }
+    if (verdict.sha256 === rejected) return fail(`the document (sha256 ${verdict.sha256.slice(0, 12)}) did not start before; waiting for another`);
     const text = res.body.toString('utf8');
     const checked = composeProvisioned(local.data, text, opts.configPath, shown);
     if (!checked.ok) return fail(`invalid config: ${checked.errors.join('; ')}`);
@@ -194,13 +206,10 @@ export function createProvisioner(opts: ProvisionerOptions): Provisioner {
       ...(res.etag !== undefined ? { etag: res.etag } : {}),
       ...(signature !== undefined ? { signature: signature.toString('base64') } : {}),
     };
-    good = { doc, sha256: verdict.sha256, source: 'server' };
+    const fetched: Good = { doc, sha256: verdict.sha256, source: 'server' };
+    pending = { good: fetched, previous: pending ? pending.previous : good, cache: p.cache };
+    good = fetched;
     failures = 0;
-    try {
-      writeCache(p.cache, doc);
-    } catch (err) {
-      log.warn('provisioning-cache-failed', { reason: err instanceof Error ? err.message : String(err) });
-    }
     log.info('provisioning-fetched', { url: shown, sha256: verdict.sha256 });
     setState({ url: shown, last_fetch: now().toISOString(), result: 'updated' });
     return 'changed';
@@ -238,5 +247,25 @@ export function createProvisioner(opts: ProvisionerOptions): Provisioner {
       return inForce ? nextCheckDelayMs(inForce.settings.interval, failures) : undefined;
     },
     status: () => state,
+    settled(started, reason) {
+      const p = pending;
+      if (!p) return false;
+      pending = undefined;
+      if (started) {
+        rejected = undefined;
+        try {
+          writeCache(p.cache, p.good.doc);
+        } catch (err) {
+          log.warn('provisioning-cache-failed', { reason: err instanceof Error ? err.message : String(err) });
+        }
+        return false;
+      }
+      rejected = p.good.sha256;
+      good = p.previous;
+      const why = `the document (sha256 ${p.good.sha256.slice(0, 12)}) did not start: ${reason ?? 'unknown reason'}`;
+      log.warn('provisioning-rejected', { reason: why, keeping: good ? `sha256 ${good.sha256.slice(0, 12)}` : 'no config' });
+      setState({ url: state?.url ?? shownUrl(p.good.doc.url), ...(state?.last_fetch ? { last_fetch: state.last_fetch } : {}), result: 'failed', reason: why });
+      return good !== undefined;
+    },
   };
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { makeCa, makeServerCert } from '../support/certs.ts';
 import { startKamailio, type Kamailio } from '../support/kamailio.ts';
 import { freePort } from '../support/ports.ts';
@@ -166,6 +166,19 @@ describe('provisioning over HTTPS', { timeout: 110_000 }, () => {
     // Secrets never reach the log, the status or the cache.
     assert.doesNotMatch(door.logs(), new RegExp(`${TOKEN}|${SIP_PASSWORD}`));
     assert.doesNotMatch(readFileSync(join(dir, 'provisioned.json'), 'utf8'), new RegExp(`${TOKEN}|${SIP_PASSWORD}`));
+  });
+
+  it('a valid document that does not start is put back: the previous config runs on and stays the cached one', async () => {
+    // Valid to the schema, but the station cannot start with it: the CA file is missing.
+    const broken = stringify({ ...parse(documentFor('104')), sip: { ...parse(documentFor('104')).sip, transport: 'tls', tls_ca: join(dir, 'missing-ca.pem') } });
+    server.publish(docPath, broken, await sign(broken));
+    await waitUntil('put back', () => /level=warn event=provisioning-rejected component=provisioning reason="the document \(sha256 [0-9a-f]{12}\) did not start: sip\.tls_ca: cannot read/.test(door.logs()), { timeoutMs: 20_000 });
+    await waitUntil('registered again', async () => (await door.status()).registered, { timeoutMs: 15_000, intervalMs: 200 });
+    const st = await provisioning();
+    assert.equal(st.result, 'failed');
+    assert.equal(st.config_sha256, sha256(documentFor('102')));
+    assert.equal(JSON.parse(readFileSync(join(dir, 'provisioned.json'), 'utf8')).document, documentFor('102'), 'the cache keeps the config that runs');
+    await pressCalls('102');
   });
 
   it('restarts from the cached last good config while the server is down', async () => {

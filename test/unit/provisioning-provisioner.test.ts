@@ -78,6 +78,7 @@ test('a good document is merged with the local secret, cached 0600 and shown; th
   const r = await p.load('start');
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.config.buttons[0]?.call, ['101']);
+  p.settled(true); // the station started with it: now it is cached
   assert.equal(r.config.sip.password, 's3cret-sip');
   assert.equal(t.requests[0]?.url, 'https://prov.example/doors/door1.yaml?k=v');
   assert.equal(t.requests[0]?.authorization, 'Bearer t0ken');
@@ -135,7 +136,9 @@ test('scheduled checks: 304 is unchanged, a new good document is a change, a bad
 test('after a restart without network the cached document is used, verified again; `check` and loadConfig read it too', async () => {
   const t = setup();
   t.serve(doc('101'));
-  assert.ok((await t.make().load('start')).ok);
+  const first = t.make();
+  assert.ok((await first.load('start')).ok);
+  first.settled(true);
   t.down('cannot resolve prov.example');
   const p = t.make();
   const r = await p.load('start');
@@ -182,7 +185,9 @@ test('intercom check: before the first fetch the local part is checked, afterwar
   assert.equal(checkCommand(t.configPath, io), 0);
   assert.deepEqual(out, [`${t.configPath}: OK (provisioned from https://prov.example/doors/{hostname}.yaml; nothing fetched yet, the document is checked when it is)`]);
   t.serve(doc('101'));
-  assert.ok((await t.make().load('start')).ok);
+  const p = t.make();
+  assert.ok((await p.load('start')).ok);
+  p.settled(true);
   assert.equal(checkCommand(t.configPath, io), 0);
   assert.match(out[1] ?? '', /: OK \(door@pbx\.example via pbx\.example:5060\/udp, 1 button, provisioned from https:\/\/prov\.example\/doors\/\{hostname\}\.yaml \(as cached\)\)$/);
   writeFileSync(join(t.dir, 'sip.secret'), '');
@@ -190,11 +195,43 @@ test('intercom check: before the first fetch the local part is checked, afterwar
   assert.match(err.join('\n'), /sip\.password_file: .*sip\.secret is empty/);
 });
 
-test('intercom run: a provisioned door with no server and nothing cached exits 1 (systemd retries), and a SIGHUP meanwhile does not kill it', async () => {
+test('a document that validates but does not start is put back, never cached, and not tried again until the server has another', async () => {
+  const t = setup();
+  t.serve(doc('101'));
+  const p = t.make();
+  assert.ok((await p.load('start')).ok);
+  p.settled(true);
+  const cached = readFileSync(join(t.dir, 'cache.json'), 'utf8');
+
+  t.serve(doc('102'));
+  assert.equal(await p.check(), 'changed');
+  assert.ok((await p.load('provisioning')).ok);
+  assert.equal(p.settled(false, 'sip.listen: 192.0.2.9 is not an address of this machine'), true, 'put back');
+  assert.equal(readFileSync(join(t.dir, 'cache.json'), 'utf8'), cached, 'the cache still holds the one that ran');
+  const back = await p.load('provisioning');
+  assert.ok(back.ok);
+  assert.deepEqual(back.config.buttons[0]?.call, ['101']);
+  assert.equal(p.status()?.result, 'failed');
+  assert.match(p.status()?.reason ?? '', /^the document \(sha256 [0-9a-f]{12}\) did not start: sip\.listen: 192\.0\.2\.9/);
+  assert.match(t.lines.join(''), /level=warn event=provisioning-rejected reason="the document/);
+
+  // The same document again is not applied again.
+  assert.equal(await p.check(), 'failed');
+  assert.match(p.status()?.reason ?? '', /did not start before; waiting for another/);
+  // A new one is.
+  t.serve(doc('103'));
+  assert.equal(await p.check(), 'changed');
+  assert.ok((await p.load('provisioning')).ok);
+  p.settled(true);
+  assert.match(readFileSync(join(t.dir, 'cache.json'), 'utf8'), /103/);
+});
+
+test('intercom run: a provisioned door with no server and nothing cached waits for its config (a SIGHUP fetches again at once) and stops cleanly', async () => {
   const { createServer } = await import('node:net');
   const { runCommand } = await import('../../src/cli/run.ts');
-  // Accepts connections and never answers, so the start waits for provisioning.timeout.
-  const silent = createServer(() => {});
+  // Accepts connections and never answers, so each fetch waits for provisioning.timeout.
+  let connections = 0;
+  const silent = createServer(() => (connections += 1));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const port = (silent.address() as { port: number }).port;
   const dir = mkdtempSync(join(tmpdir(), 'intercom-prov-run-'));
@@ -208,14 +245,22 @@ test('intercom run: a provisioned door with no server and nothing cached exits 1
     startStation: async () => assert.fail('no station without a config'),
     logStream: { write: (l: string) => lines.push(l) },
   });
-  // Without a handler, Node's default for SIGHUP would end this very process.
-  setTimeout(() => process.kill(process.pid, 'SIGHUP'), 100);
+  const until = async (what: string, ok: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(ok(), what);
+  };
   try {
-    assert.equal(await running, 1);
+    await until('waiting logged', () => /event=provisioning-waiting/.test(lines.join('')));
+    // Without a handler, Node's default for SIGHUP would end this very process.
+    process.kill(process.pid, 'SIGHUP');
+    await until('fetched again', () => connections >= 2);
+    process.kill(process.pid, 'SIGTERM');
+    assert.equal(await running, 0);
   } finally {
     silent.close();
   }
-  assert.deepEqual(errors, [`provisioning: no config from https://127.0.0.1:${port}/door.yaml: no answer within 1 s; no cached config (${join(dir, 'cache.json')}: no such file)`]);
-  assert.match(lines.join(''), /event=reload-ignored reason="the config is still being fetched"/);
-  assert.match(lines.join(''), /event=provisioning-failed component=provisioning url=https:\/\/127\.0\.0\.1:\d+\/door\.yaml reason="no answer within 1 s" keeping="no config yet"/);
+  assert.deepEqual(errors, []);
+  const logged = lines.join('');
+  assert.match(logged, /event=provisioning-failed component=provisioning url=https:\/\/127\.0\.0\.1:\d+\/door\.yaml reason="no answer within 1 s" keeping="no config yet"/);
+  assert.match(logged, /level=warn event=provisioning-waiting reason="provisioning: no config from https:\/\/127\.0\.0\.1:\d+\/door\.yaml: no answer within 1 s; no cached config .*" retry_s=5/);
 });
