@@ -20,10 +20,11 @@ set -euo pipefail
 # is a FUSE filesystem built by the test, mounted at /sys/class/gpio in a private mount namespace.
 # python3-pylibsrtp: libsrtp2, an independent SRTP/SRTCP implementation to check ours against.
 # tcpdump: captures the SRTP call's RTCP on loopback to show it leaves encrypted.
-# ansible: the fleet role in deploy/ansible is run against this machine (connection local).
+# ansible-core: the fleet role in deploy/ansible is run against this machine (connection local);
+# it uses only ansible.builtin modules, so the much larger collections package is not needed.
 PACKAGES=(kamailio sip-tester baresip-core sox libasound2 systemd python3
   pulseaudio pulseaudio-utils libasound2-plugins portaudio19-dev nftables iproute2 libspeexdsp1
-  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config python3-pylibsrtp tcpdump mosquitto ansible)
+  kamailio-tls-modules openssl socat fuse3 libfuse3-dev gcc pkg-config python3-pylibsrtp tcpdump mosquitto ansible-core)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
