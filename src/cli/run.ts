@@ -215,7 +215,8 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     ...stationControl,
     status: () => {
       const provisioning = provisioner.status();
-      return { ...stationControl.status(), ...(provisioning ? { provisioning } : {}) };
+      const link = mqtt.status();
+      return { ...stationControl.status(), ...(provisioning ? { provisioning } : {}), ...(link ? { mqtt: link } : {}) };
     },
     reload: async (): Promise<CommandResult> =>
       started ? reload('command') : { ok: false, error: 'the station is still starting' },

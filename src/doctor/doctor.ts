@@ -4,7 +4,12 @@ import type { Finding } from './finding.ts';
 import { finding } from './finding.ts';
 import { checkAudioLoopback } from './audio-loopback.ts';
 import { checkAudio, checkGpio, checkSerial, type ListDevices } from './hardware-checks.ts';
-import { checkConfig, checkRegistration, checkSipServer } from './station-checks.ts';
+import { askStation, checkConfig, checkRegistration, checkSipServer } from './station-checks.ts';
+import { checkMetrics, checkMqtt, checkProvisioning } from './integration-checks.ts';
+import { httpGet } from './http-probe.ts';
+import { probeBroker } from '../mqtt/probe.ts';
+import { readCache } from '../provisioning/cache.ts';
+import { shownUrl } from '../provisioning/device-url.ts';
 import { checkClock, checkDisk, checkMemory, checkService } from './system-checks.ts';
 
 export interface DoctorOptions {
@@ -14,6 +19,9 @@ export interface DoctorOptions {
   socket?: string;
 }
 
+/** How long the broker may take to accept the doctor's login. */
+const MQTT_TIMEOUT_MS = 3000;
+
 /** Runs every check against the config at `configPath`. */
 export async function runDoctor(configPath: string, options: DoctorOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
@@ -21,13 +29,20 @@ export async function runDoctor(configPath: string, options: DoctorOptions): Pro
   findings.push(configFinding);
   if (config) {
     // The network checks run side by side; each has its own deadline.
-    const [sip, registration] = await Promise.all([checkSipServer(config), checkRegistration(config, options.socket)]);
-    findings.push(sip, registration);
+    const [sip, station] = await Promise.all([checkSipServer(config), askStation(options.socket ?? config.control.socket)]);
+    findings.push(sip, checkRegistration(config, station));
+    const [mqtt, metrics] = await Promise.all([
+      checkMqtt(config, station, (m) => probeBroker(m, MQTT_TIMEOUT_MS)),
+      checkMetrics(config, station, (url) => httpGet(url)),
+    ]);
+    const cached = config.provisioning ? readCache(config.provisioning.cache) : undefined;
+    const inCache = cached?.ok ? { url: shownUrl(cached.doc.url), fetched_at: cached.doc.fetched_at } : undefined;
+    findings.push(mqtt, metrics, checkProvisioning(config, station, inCache));
     findings.push(...(await checkAudio(config, options.listAudio)));
     findings.push(await checkAudioLoopback(config, options.socket));
     findings.push(checkGpio(config));
   } else {
-    for (const check of ['sip-server', 'registration', 'audio', 'audio-loopback', 'gpio']) {
+    for (const check of ['sip-server', 'registration', 'mqtt', 'metrics', 'provisioning', 'audio', 'audio-loopback', 'gpio']) {
       findings.push(finding(check, 'skip', 'needs a valid config'));
     }
   }

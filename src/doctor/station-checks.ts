@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { ControlClientError, sendControl } from '../control/client.ts';
 import { finding, type Finding } from './finding.ts';
+import type { StationAnswer } from './integration-checks.ts';
 import { probeSipServer } from './sip-options.ts';
 
 /** The config, validated; a failing finding lists every problem. */
@@ -62,20 +63,27 @@ function registrationFix(lastError: string | undefined): string {
   return 'see journalctl -u intercom -n 50';
 }
 
-/** The running instance's registration state and last failure, over the control socket. */
-export async function checkRegistration(config: Config, socket = config.control.socket): Promise<Finding> {
+/** Asks the running instance for its status over the control socket; never throws. */
+export async function askStation(socket: string): Promise<StationAnswer> {
   try {
     const response = await sendControl(socket, { cmd: 'status' }, 3000);
-    if (!response.ok) return finding('registration', 'fail', response.error);
-    if (!('status' in response)) return finding('registration', 'fail', 'the running instance sent no status');
-    const st = response.status;
-    if (st.registered) {
-      return finding('registration', 'ok', `registered as ${config.sip.user}@${config.sip.domain}${st.registration.expiresAt ? ` until ${st.registration.expiresAt}` : ''}`);
-    }
-    const last = st.registration.lastError;
-    return finding('registration', 'fail', `not registered (${st.registration.state}${last ? `; last failure: ${last}` : ''})`, registrationFix(last));
+    if (!response.ok) return { ok: false, error: response.error };
+    if (!('status' in response)) return { ok: false, error: 'the running instance sent no status' };
+    return { ok: true, status: response.status };
   } catch (err) {
-    const why = err instanceof ControlClientError ? err.message : String(err);
-    return finding('registration', 'fail', why, 'start it: sudo systemctl start intercom; see why it stopped: journalctl -u intercom -n 50');
+    return { ok: false, error: err instanceof ControlClientError ? err.message : String(err) };
   }
+}
+
+/** The running instance's registration state and last failure, as it answered over the control socket. */
+export function checkRegistration(config: Config, station: StationAnswer): Finding {
+  if (!station.ok) {
+    return finding('registration', 'fail', station.error, 'start it: sudo systemctl start intercom; see why it stopped: journalctl -u intercom -n 50');
+  }
+  const st = station.status;
+  if (st.registered) {
+    return finding('registration', 'ok', `registered as ${config.sip.user}@${config.sip.domain}${st.registration.expiresAt ? ` until ${st.registration.expiresAt}` : ''}`);
+  }
+  const last = st.registration.lastError;
+  return finding('registration', 'fail', `not registered (${st.registration.state}${last ? `; last failure: ${last}` : ''})`, registrationFix(last));
 }

@@ -5,6 +5,7 @@ import type { HardwareSnapshot } from '../io/door-hardware.ts';
 import type { AudioTestResult } from './audio-test.ts';
 import type { DoorLogEntry } from './event-log.ts';
 import type { ProvisioningStatus } from '../provisioning/provisioner.ts';
+import type { MqttLinkState } from '../mqtt/link.ts';
 
 /** The sound card's format for the life of the station; `intercom doctor` opens the devices at the same one. */
 export const STATION_AUDIO_FORMAT: AudioFormat = { sampleRate: 16000, frameSamples: 320 };
@@ -37,6 +38,8 @@ export interface StationStatus {
   audio?: { input: AudioCounters; output: AudioCounters };
   /** Where the config came from, when it is provisioned: last fetch, its result, the document's hash. */
   provisioning?: ProvisioningStatus;
+  /** The link to the MQTT broker, when one is configured: connected, or why not. */
+  mqtt?: MqttLinkState;
 }
 
 /** What a call's media received (RFC 3550 §6.4.1 receiver statistics). */

@@ -5,9 +5,9 @@
 // may write its command topics; here commands are taken only from
 // `<base>/command/<name>`, checked, and carried out through the same
 // StationControl as the CLI.
-import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type { MqttClient, IClientOptions } from 'mqtt';
+import { brokerLogin, oneLine, redactedUrl } from './client-options.ts';
 import type { MqttConfig } from '../config/mqtt-schema.ts';
 import type { CommandResult, StationControl } from '../intercom/station-api.ts';
 import type { StationEvent, StationEvents } from '../intercom/station-events.ts';
@@ -28,7 +28,18 @@ export interface MqttLinkOptions {
   hasContact: boolean;
 }
 
+/** The link as the station's status reports it (no secrets: the URL is redacted). */
+export interface MqttLinkState {
+  url: string;
+  connected: boolean;
+  /** Why the last attempt failed or the connection dropped, while not connected. */
+  last_error?: string;
+  /** When the link last connected or was last seen dropping, ISO 8601. */
+  since?: string;
+}
+
 export interface MqttLink {
+  state(): MqttLinkState;
   /**
    * Publishes "offline" (when connected) and disconnects. `forgetDiscovery`:
    * first remove this door's entities from Home Assistant (the door moved to
@@ -41,10 +52,6 @@ export interface MqttLink {
 const RECONNECT_MS = 2000;
 const STOP_DEADLINE_MS = 2000;
 
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim() || 'unknown error';
-}
-
 /** Connects in the background; a broker that is down or refuses us is logged and retried, never thrown. */
 export function startMqttLink(o: MqttLinkOptions): MqttLink {
   const { config, control, log } = o;
@@ -55,8 +62,13 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
   let reportedDrops = 0;
   let lastError = '';
 
+  const login = brokerLogin(config);
+  if (!login.ok) {
+    log.error('mqtt.failed', { error: login.error });
+    return { state: () => ({ url: redactedUrl(config.url), connected: false, last_error: login.error }), stop: async () => {} };
+  }
   const options: IClientOptions = {
-    clientId: config.client_id ?? `intercom-${nodeId}`.slice(0, 64),
+    ...login.options,
     clean: true,
     reconnectPeriod: RECONNECT_MS,
     connectTimeout: 10_000,
@@ -67,17 +79,10 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
     resubscribe: true,
     // MQTT 3.1.1 §3.1.2.5: the broker publishes this for us when the connection dies uncleanly (kill -9, power cut).
     will: { topic: topics.availability, payload: Buffer.from('offline'), qos: 1, retain: true },
-    ...(config.username !== undefined ? { username: config.username } : {}),
-    ...(config.password !== undefined ? { password: config.password } : {}),
   };
-  if (config.tls?.ca !== undefined) {
-    try {
-      options.ca = readFileSync(config.tls.ca);
-    } catch (err) {
-      log.error('mqtt.failed', { error: `mqtt.tls.ca: cannot read ${config.tls.ca}: ${oneLine(err)}` });
-      return { stop: async () => {} };
-    }
-  }
+  /** When the link last came up or went down. */
+  let since: string | undefined;
+  let up = false;
 
   const client: MqttClient = mqtt.connect(config.url, options);
   const online = (): boolean => client.connected;
@@ -124,6 +129,8 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
 
   client.on('connect', () => {
     lastError = '';
+    up = true;
+    since = new Date().toISOString();
     log.info('mqtt.connected', { url: redactedUrl(config.url) });
     send({ topic: topics.availability, payload: 'online', retain: true, qos: 1 });
     client.subscribe([topics.commands, ...(config.discovery.enabled ? [haStatus] : [])], { qos: 1 }, (err) => {
@@ -138,6 +145,8 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
     }
   });
   client.on('close', () => {
+    if (up) since = new Date().toISOString();
+    up = false;
     if (lastError === '') log.debug('mqtt.closed', {});
   });
   client.on('offline', () => log.warn('mqtt.offline', { retry_ms: RECONNECT_MS }));
@@ -208,6 +217,12 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
   }
 
   return {
+    state: () => ({
+      url: redactedUrl(config.url),
+      connected: client.connected,
+      ...(client.connected ? {} : { last_error: lastError || (since ? 'the connection was lost' : 'not connected yet') }),
+      ...(since !== undefined ? { since } : {}),
+    }),
     async stop(opts = {}): Promise<void> {
       unsubscribe();
       if (client.connected && opts.forgetDiscovery && config.discovery.enabled) {
@@ -226,15 +241,4 @@ export function startMqttLink(o: MqttLinkOptions): MqttLink {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** The broker URL for logs, without a password it may carry. */
-export function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'mqtt://?';
-  }
 }

@@ -6,7 +6,7 @@ import type { StationControl } from '../intercom/station-api.ts';
 import type { StationEvents } from '../intercom/station-events.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MqttConfig } from '../config/mqtt-schema.ts';
-import { startMqttLink, type MqttLink } from './link.ts';
+import { startMqttLink, type MqttLink, type MqttLinkState } from './link.ts';
 
 /** Whether a change of settings leaves the old discovery configs pointing at nothing (so they are removed). */
 export function movesDiscovery(before: MqttConfig | undefined, after: MqttConfig | undefined): boolean {
@@ -19,6 +19,8 @@ export interface MqttService {
   /** Starts, restarts or stops the link to match `config.mqtt`. */
   apply(config: Config): Promise<void>;
   stop(): Promise<void>;
+  /** The link's live state; undefined without an `mqtt:` section. */
+  status(): MqttLinkState | undefined;
 }
 
 export function mqttService(control: StationControl, events: StationEvents, log: Logger, swVersion: string): MqttService {
@@ -51,6 +53,7 @@ export function mqttService(control: StationControl, events: StationEvents, log:
           hasContact: config.door.contact !== undefined,
         });
       }),
+    status: () => link?.state(),
     stop: () =>
       step(async () => {
         await link?.stop();
