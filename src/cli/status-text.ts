@@ -19,7 +19,9 @@ export function describeStatus(s: StationStatus): string[] {
           (prov.config_sha256 ? `; in force: sha256 ${prov.config_sha256} from the ${prov.source ?? 'server'}, fetched ${prov.fetched_at ?? '?'}` : ''),
       ]
     : [];
+  const link = s.mqtt;
+  const mqtt = link ? [`mqtt: ${link.url}: ${link.connected ? 'connected' : `not connected (${link.last_error ?? 'no reason known'})`}${link.since ? ` since ${link.since}` : ''}`] : [];
   const recent = (s.events ?? []).slice(-20).map((e) => `  ${describeEntry(e)}`);
   const incoming = s.incoming ? [`incoming calls: ${s.incoming.enabled ? 'enabled' : 'disabled'}`] : [];
-  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`, ...incoming, ...provisioning, ...(recent.length ? ['recent:', ...recent] : [])];
+  return [`registration: ${registration}`, `call: ${call}`, `door: ${door}`, ...incoming, ...provisioning, ...mqtt, ...(recent.length ? ['recent:', ...recent] : [])];
 }

@@ -17,6 +17,7 @@ import {
   type StationAnswer,
 } from '../../src/doctor/integration-checks.ts';
 import type { ProvisioningStatus } from '../../src/provisioning/provisioner.ts';
+import { describeStatus } from '../../src/cli/status-text.ts';
 
 function config(over: Record<string, unknown> = {}): Config {
   const r = validateConfig({ sip: { server: 'pbx', user: 'door', password: 'pw' }, buttons: [{ name: 'bell', call: ['101'] }], ...over }, '/tmp');
@@ -146,5 +147,16 @@ describe('doctor: provisioning', () => {
     assert.match(cached.detail, /the station is not running; config in force: from the cache, fetched 2 h ago/);
     assert.equal(checkProvisioning(c, stopped, undefined, now).verdict, 'fail');
     assert.equal(checkProvisioning(c, running({ provisioning: base }), undefined, now).verdict, 'ok');
+  });
+});
+
+describe('intercom status: the MQTT link', () => {
+  it('shows the link and why it is down', () => {
+    const s = (running() as { ok: true; status: StationStatus }).status;
+    const up = describeStatus({ ...s, mqtt: { url: 'mqtt://127.0.0.1:1883', connected: true, since: '2026-03-01T12:00:00.000Z' } });
+    assert.ok(up.includes('mqtt: mqtt://127.0.0.1:1883: connected since 2026-03-01T12:00:00.000Z'), up.join('\n'));
+    const down = describeStatus({ ...s, mqtt: { url: 'mqtt://127.0.0.1:1883', connected: false, last_error: 'connect ECONNREFUSED 127.0.0.1:1883' } });
+    assert.ok(down.includes('mqtt: mqtt://127.0.0.1:1883: not connected (connect ECONNREFUSED 127.0.0.1:1883)'), down.join('\n'));
+    assert.ok(!describeStatus(s).some((l) => l.startsWith('mqtt:')));
   });
 });
