@@ -17,7 +17,7 @@ import { startKamailio, type Kamailio } from '../support/kamailio.ts';
 import { freePort } from '../support/ports.ts';
 import { makeTempDir, runCommand, waitUntil } from '../support/process.ts';
 import { startProvisioningServer, type ProvisioningServer } from '../support/provisioning-server.ts';
-import { startIntercom, type IntercomInstance } from './intercom-process.ts';
+import { INTERCOM_BIN, startIntercom, type IntercomInstance } from './intercom-process.ts';
 
 const TOKEN = 'prov-token-5f1e9a';
 const SIP_PASSWORD = 'door-pw-83c1';
@@ -63,6 +63,14 @@ describe('provisioning over HTTPS', { timeout: 110_000 }, () => {
       log: { level: 'debug' },
       ...extra,
     });
+  /** `intercom doctor`'s provisioning finding for the running door; the token is never printed. */
+  const doctorSays = async (): Promise<{ verdict: string; detail: string; fix?: string }> => {
+    const r = await runCommand(process.execPath, [INTERCOM_BIN, 'doctor', '--json', '--config', door.configPath], { timeoutMs: 30_000 });
+    assert.doesNotMatch(r.stdout, new RegExp(TOKEN));
+    const f = (JSON.parse(r.stdout) as { findings: { check: string; verdict: string; detail: string; fix?: string }[] }).findings.find((x) => x.check === 'provisioning');
+    assert.ok(f, r.stdout);
+    return f;
+  };
   const provisioning = async (): Promise<ProvisioningState> => {
     const st = (await door.status()) as unknown as { provisioning?: ProvisioningState };
     assert.ok(st.provisioning, 'status shows provisioning');
@@ -128,6 +136,9 @@ describe('provisioning over HTTPS', { timeout: 110_000 }, () => {
     assert.equal(statSync(join(dir, 'provisioned.json')).mode & 0o777, 0o600, 'the cache is private');
     const text = await door.cli('status');
     assert.match(text.stdout, /^provisioning: https:\/\/127\.0\.0\.1:\d+\/doors\/\S+: (updated|unchanged).*sha256 [0-9a-f]{64} from the server/m);
+    const doctor = await doctorSays();
+    assert.notEqual(doctor.verdict, 'fail');
+    assert.match(doctor.detail, new RegExp(`^${server.origin}${docPath}: .*config in force: sha256 ${sha256(documentFor('101')).slice(0, 12)}, from the server, fetched`));
     await pressCalls('101');
   });
 
@@ -153,6 +164,10 @@ describe('provisioning over HTTPS', { timeout: 110_000 }, () => {
     const st = await provisioning();
     assert.equal(st.result, 'failed');
     assert.equal(st.config_sha256, sha256(good));
+    const doctor = await doctorSays();
+    assert.equal(doctor.verdict, 'warn');
+    assert.match(doctor.detail, /failed: bad signature: .*; config in force: sha256 [0-9a-f]{12}, from the server/);
+    assert.match(doctor.fix ?? '', /keeps its last good config/);
     assert.doesNotMatch(door.logs(), /peer=sip:666@/);
     await pressCalls('102');
   });
