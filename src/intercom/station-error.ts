@@ -1,0 +1,2 @@
+/** Thrown when the station cannot start; the message is one line for the user. */
+export class StationStartError extends Error {}
