@@ -9,6 +9,7 @@ import { newCallId, newTag } from './ids.ts';
 import type { ClientOutcome, ClientTransaction, ServerTransaction } from './transaction.ts';
 import type { Authenticator } from './authenticator.ts';
 import { answerStatelessInDialog, attachCredentials, checkCseqOrder, repeat2xx, sendBye, type Repeater } from './dialog-support.ts';
+import { DialogLifetime, type EndCause } from './dialog-lifetime.ts';
 import { answerRefer, type ReferSubscription } from './refer.ts';
 import { formatSessionExpires, parseSessionExpires, SessionTimer } from './session-timer.ts';
 import { ALLOWED_METHODS, type DialogOwner, type UaLog, type UserAgent } from './user-agent.ts';
@@ -16,12 +17,7 @@ import type { Endpoint } from './transport-port.ts';
 
 export type CallPhase = 'calling' | 'ringing' | 'active' | 'ended';
 
-/** Why a call ended: who ended it, the SIP status when there was one, and a human reason. */
-export interface EndCause {
-  by: 'local' | 'remote' | 'network';
-  status?: number;
-  reason: string;
-}
+export type { EndCause } from './dialog-lifetime.ts';
 
 export interface CallEvents {
   /** 180/183 (with SDP when the network sends early media). */
@@ -92,7 +88,7 @@ export class OutgoingCall implements DialogOwner {
   private cancelSent = false;
   private cancelGuard?: TimerHandle;
   private silenceGuard?: TimerHandle;
-  private endedReported = false;
+  private readonly lifetime: DialogLifetime;
   // Dialog state (§12.1.2), set by the 2xx.
   private remoteTag?: string;
   private remoteTarget?: string;
@@ -110,6 +106,13 @@ export class OutgoingCall implements DialogOwner {
     private readonly opts: OutgoingCallOptions,
   ) {
     this.callId = newCallId(ua.identity.domain);
+    this.lifetime = new DialogLifetime({
+      ua,
+      owner: this,
+      onEnded: (cause) => opts.events.onEnded(cause),
+      running: () => ({ timers: [this.cancelGuard, this.silenceGuard], stoppables: [this.reinviteOk, this.sessionTimer] }),
+      onRelease: () => ua.forgetDirect(this.callId),
+    });
   }
 
   get state(): CallPhase {
@@ -313,7 +316,7 @@ export class OutgoingCall implements DialogOwner {
 
   // A request of our own inside the dialog (NOTIFY for a REFER); its answer changes nothing here.
   private sendInDialog(method: string, other: Record<string, string[]>, contentType: string, body: Buffer): void {
-    if (this.isReleased || this.remoteTag === undefined) return;
+    if (this.lifetime.released || this.remoteTag === undefined) return;
     this.ua.sendRequest(this.buildInDialog(method, ++this.cseq, { other, contentType, body }), () => {});
   }
 
@@ -358,30 +361,20 @@ export class OutgoingCall implements DialogOwner {
     sendBye(this.ua, () => this.buildInDialog('BYE', ++this.cseq), this.opts.auth, () => this.release());
   }
 
-  // Reports the end once; the dialog itself is released separately, when no
+  // The end is reported once; the dialog is released separately, when no
   // CANCEL or BYE is left in flight.
   private end(cause: EndCause): void {
     this.phase = 'ended';
-    if (!this.endedReported) {
-      this.endedReported = true;
-      this.opts.events.onEnded(cause);
-    }
+    this.lifetime.end(cause);
   }
 
   /** True once nothing of this call is left on the wire. */
   get released(): boolean {
-    return this.isReleased;
+    return this.lifetime.released;
   }
-  private isReleased = false;
 
   private release(): void {
-    this.isReleased = true;
-    this.ua.timers.clear(this.cancelGuard);
-    this.ua.timers.clear(this.silenceGuard);
-    this.reinviteOk?.stop();
-    this.sessionTimer?.stop();
-    this.ua.removeDialogOwner(this);
-    this.ua.forgetDirect(this.callId);
+    this.lifetime.release();
   }
 
   // --- DialogOwner ----------------------------------------------------------

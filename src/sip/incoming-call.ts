@@ -8,7 +8,7 @@ import type { NameAddr, SipRequest, SipResponse } from './message.ts';
 import { newTag } from './ids.ts';
 import { DEFAULT_TIMERS, type ServerTransaction, type TimerConfig } from './transaction.ts';
 import type { Authenticator } from './authenticator.ts';
-import type { EndCause } from './call.ts';
+import { DialogLifetime, type EndCause } from './dialog-lifetime.ts';
 import { answerStatelessInDialog, checkCseqOrder, repeat2xx, sendBye, type Repeater } from './dialog-support.ts';
 import { answerRefer, type ReferSubscription } from './refer.ts';
 import { formatSessionExpires, parseSessionExpires, SessionTimer } from './session-timer.ts';
@@ -61,8 +61,7 @@ export class IncomingCall implements DialogOwner {
   /** Repeats our 200 OK until the ACK (§13.3.1.4). */
   private okRepeat?: Repeater;
   private reinviteOk?: Repeater;
-  private endedReported = false;
-  private isReleased = false;
+  private readonly lifetime: DialogLifetime;
   /** The transfer the caller asked for, whose progress it is told (RFC 3515 §2.4.4). */
   private refer?: ReferSubscription;
   /** Session timer (RFC 4028) the caller asked for; the caller refreshes, we watch. */
@@ -87,6 +86,15 @@ export class IncomingCall implements DialogOwner {
     this.remoteTarget = contact ?? h.from.uri;
     this.routeSet = [...(h.recordRoute ?? [])];
     this.remoteCseq = h.cseq.seq;
+    this.lifetime = new DialogLifetime({
+      ua,
+      owner: this,
+      onEnded: (cause) => opts.events.onEnded(cause),
+      running: () => ({ stoppables: [this.okRepeat, this.reinviteOk, this.sessionTimer] }),
+      onRelease: () => {
+        tx.onCancel = undefined;
+      },
+    });
   }
 
   get state(): IncomingPhase {
@@ -105,7 +113,7 @@ export class IncomingCall implements DialogOwner {
 
   /** True once nothing of this call is left on the wire. */
   get released(): boolean {
-    return this.isReleased;
+    return this.lifetime.released;
   }
 
   /** Takes the call over from the UA core and rings: 180 Ringing with our To tag and Contact. */
@@ -254,7 +262,7 @@ export class IncomingCall implements DialogOwner {
 
   // A request of our own inside the dialog (NOTIFY for a REFER); its answer changes nothing here.
   private sendInDialog(method: string, other: Record<string, string[]>, contentType: string, body: Buffer): void {
-    if (this.isReleased) return;
+    if (this.lifetime.released) return;
     this.ua.sendRequest(this.buildInDialog(method, ++this.localCseq, { other, contentType, body }), () => {});
   }
 
@@ -262,22 +270,14 @@ export class IncomingCall implements DialogOwner {
     sendBye(this.ua, () => this.buildInDialog('BYE', ++this.localCseq), this.opts.auth, () => this.release());
   }
 
-  // Reports the end once; the dialog itself is released when nothing is left in flight.
+  // The end is reported once; the dialog is released when nothing is left in flight.
   private end(cause: EndCause): void {
     this.phase = 'ended';
-    if (!this.endedReported) {
-      this.endedReported = true;
-      this.opts.events.onEnded(cause);
-    }
+    this.lifetime.end(cause);
   }
 
   private release(): void {
-    this.isReleased = true;
-    this.okRepeat?.stop();
-    this.reinviteOk?.stop();
-    this.sessionTimer?.stop();
-    this.tx.onCancel = undefined;
-    this.ua.removeDialogOwner(this);
+    this.lifetime.release();
   }
 
   // --- DialogOwner ----------------------------------------------------------
