@@ -127,7 +127,15 @@ export class OutgoingCall implements DialogOwner {
   start(): void {
     this.ua.addDialogOwner(this);
     if (this.opts.direct) this.ua.routeDirectly(this.callId, this.opts.direct);
-    this.sendInvite();
+    // RFC 3261 §22.3: credentials for the realm that challenged the last INVITE
+    // go with this one, sparing the visitor the 407 round trip.
+    this.sendInvite(this.opts.auth.preempt?.('INVITE', this.opts.target, this.opts.offer, this.server));
+  }
+
+  /** Whose digest state this call uses: the account's registrar/proxy (undefined), or the party called directly. */
+  private get server(): string | undefined {
+    const d = this.opts.direct;
+    return d && `${d.protocol}:${d.address}:${d.port}`;
   }
 
   private sendInvite(auth?: { header: AuthHeader; proxy: boolean }): void {
@@ -198,7 +206,7 @@ export class OutgoingCall implements DialogOwner {
     }
     if (res.status < 300) return this.onAccepted(res);
     if ((res.status === 401 || res.status === 407) && !this.cancelWanted) {
-      const a = this.opts.auth.answer(res, 'INVITE', this.opts.target, this.opts.offer);
+      const a = this.opts.auth.answer(res, 'INVITE', this.opts.target, this.opts.offer, this.server);
       if (a.ok && ++this.authTries <= 2) return this.sendInvite({ header: a.header, proxy: a.proxy });
       this.end({ by: 'network', status: res.status, reason: a.ok ? 'authentication failed' : a.error });
     } else if (this.cancelWanted) {

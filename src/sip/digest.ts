@@ -208,16 +208,34 @@ interface NonceState {
   cnonce: string;
 }
 
+/** Where a method was last challenged: the realm, and whether a proxy (407) or the UAS (401) asked. */
+interface Asker {
+  realm: string;
+  proxy: boolean;
+}
+
 const MAX_TRACKED_CALLS = 32;
 
 /**
  * Digest state of one account. A challenge that answers our own answer to a
  * non-stale challenge of the same realm means the credentials were rejected;
- * stale=true is retried once with the new nonce (RFC 7616 §3.3). The last nonce
- * can be reused for later requests with an incrementing nc (RFC 7616 §3.4).
+ * stale=true is retried once with the new nonce (RFC 7616 §3.3).
+ *
+ * The last challenge of each realm is kept (nonce, opaque, algorithm, qop), so
+ * a later request to the same server can carry credentials before it is
+ * challenged (RFC 3261 §22.3), with the next nonce count (RFC 7616 §3.4): the
+ * door's INVITE then needs no 407 round trip. A challenge to such a request is
+ * answered as a fresh one, so a stale or replaced nonce costs one retry, never
+ * a loop. Several servers (the registrar, a phone called directly) are kept
+ * apart by a `server` key, so one never sees credentials meant for another.
  */
 export class DigestClient implements Authenticator {
-  private nonce: NonceState | undefined;
+  /** By server and realm. */
+  private readonly nonces = new Map<string, NonceState>();
+  /** By server and method: who challenged that method last. */
+  private readonly askers = new Map<string, Asker>();
+  /** The nonce last answered or reused, for reuse(). */
+  private latest: NonceState | undefined;
   private last: Answered | undefined;
   private readonly byCall = new Map<string, Answered>();
 
@@ -232,13 +250,14 @@ export class DigestClient implements Authenticator {
    * the response to the request that carried our previous answer (CSeq one
    * higher, as RFC 3261 §22.2 retries); without it, when it directly follows
    * our previous answer (call accepted() when a request with credentials
-   * succeeds).
+   * succeeds). `server` names the server that challenged (default: the
+   * account's own registrar/proxy).
    */
   onChallenge(
     challenges: AuthHeader[],
     method: string,
     uri: string,
-    opts: { body?: Buffer; proxy?: boolean; exchange?: Exchange } = {},
+    opts: { body?: Buffer; proxy?: boolean; exchange?: Exchange; server?: string } = {},
   ): DigestOutcome {
     const c = pickChallenge(challenges);
     if ('error' in c) return { kind: 'error', error: c.error };
@@ -256,9 +275,15 @@ export class DigestClient implements Authenticator {
     }
 
     const proxy = opts.proxy ?? false;
-    const same = this.nonce && this.nonce.challenge.nonce === c.nonce && this.nonce.challenge.realm === c.realm && this.nonce.proxy === proxy;
-    const state: NonceState = same && this.nonce ? { ...this.nonce, challenge: c, nc: this.nonce.nc + 1 } : { challenge: c, proxy, nc: 1, cnonce: this.newCnonce() };
-    this.nonce = state;
+    const server = opts.server ?? '';
+    const key = `${server}\n${c.realm}`;
+    const known = this.nonces.get(key);
+    // The same nonce again (from a 401 or a 407 alike) continues its count.
+    const state: NonceState =
+      known && known.challenge.nonce === c.nonce ? { ...known, challenge: c, proxy, nc: known.nc + 1 } : { challenge: c, proxy, nc: 1, cnonce: this.newCnonce() };
+    this.nonces.set(key, state);
+    this.askers.set(`${server}\n${method}`, { realm: c.realm, proxy });
+    this.latest = state;
     const header = this.sign(state, method, uri, opts.body);
 
     const answered: Answered = { realm: c.realm, stale: c.stale };
@@ -272,26 +297,37 @@ export class DigestClient implements Authenticator {
   }
 
   /** Authenticator: answers the 401/407 `res` for the request about to be re-sent. */
-  answer(res: SipResponse, method: string, uri: string, body?: Buffer): ChallengeAnswer {
+  answer(res: SipResponse, method: string, uri: string, body?: Buffer, server?: string): ChallengeAnswer {
     const found = challengesOf(res);
     if ('error' in found) return { ok: false, rejected: false, error: found.error };
-    const opts: { body?: Buffer; proxy: boolean; exchange: Exchange } = {
+    const opts: { body?: Buffer; proxy: boolean; exchange: Exchange; server?: string } = {
       proxy: found.proxy,
       exchange: { callId: res.headers.callId, cseq: res.headers.cseq.seq },
     };
     if (body) opts.body = body;
+    if (server !== undefined) opts.server = server;
     const out = this.onChallenge(found.challenges, method, uri, opts);
     if ('error' in out) return { ok: false, rejected: out.kind === 'rejected', error: out.error };
     return { ok: true, header: out.header, proxy: out.proxy };
   }
 
+  /**
+   * Authenticator: credentials for a new request before any challenge (RFC
+   * 3261 §22.3), once `method` has been challenged by `server`: the realm's
+   * last nonce with the next nc, in the header that server asked for. Undefined
+   * when nothing is known yet or the count is used up.
+   */
+  preempt(method: string, uri: string, body?: Buffer, server?: string): { header: AuthHeader; proxy: boolean } | undefined {
+    const asker = this.askers.get(`${server ?? ''}\n${method}`);
+    const s = asker && this.nonces.get(`${server ?? ''}\n${asker.realm}`);
+    if (!asker || !s) return undefined;
+    return this.next(s, method, uri, body, asker.proxy);
+  }
+
   /** Credentials for a new request with the last nonce and the next nc (e.g. a re-REGISTER), or undefined before any challenge. */
   reuse(method: string, uri: string, body?: Buffer): { header: AuthHeader; proxy: boolean } | undefined {
-    const s = this.nonce;
-    if (!s || s.nc >= 0xffffffff) return undefined;
-    s.nc++;
-    this.last = undefined;
-    return { header: this.sign(s, method, uri, body), proxy: s.proxy };
+    const s = this.latest;
+    return s && this.next(s, method, uri, body, s.proxy);
   }
 
   /** The last credentials were accepted: a later challenge is a fresh one. */
@@ -299,11 +335,21 @@ export class DigestClient implements Authenticator {
     this.last = undefined;
   }
 
-  /** Forgets the nonce and all history (new account data, or a new registrar). */
+  /** Forgets every nonce and all history (new account data, or a new registrar). */
   reset(): void {
-    this.nonce = undefined;
+    this.nonces.clear();
+    this.askers.clear();
+    this.latest = undefined;
     this.last = undefined;
     this.byCall.clear();
+  }
+
+  private next(s: NonceState, method: string, uri: string, body: Buffer | undefined, proxy: boolean): { header: AuthHeader; proxy: boolean } | undefined {
+    if (s.nc >= 0xffffffff) return undefined;
+    s.nc++;
+    // A challenge to this request is a first one, not the rejection of an answer.
+    this.last = undefined;
+    return { header: this.sign(s, method, uri, body), proxy };
   }
 
   private sign(s: NonceState, method: string, uri: string, body?: Buffer): AuthHeader {

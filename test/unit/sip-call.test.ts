@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Authenticator } from '../../src/sip/authenticator.ts';
 import { OutgoingCall, type EndCause } from '../../src/sip/call.ts';
+import { DigestClient } from '../../src/sip/digest.ts';
 import type { SipRequest } from '../../src/sip/message.ts';
 import { makeUa, quietLog, reply, requests, responses, SERVER } from './sip-harness.ts';
 
@@ -10,15 +11,16 @@ const auth: Authenticator = {
 };
 const OFFER = Buffer.from('v=0\r\n');
 
-function setup(extra: { silenceLimitMs?: number } = {}) {
-  const h = makeUa();
+function setup(extra: { silenceLimitMs?: number; auth?: Authenticator; ua?: ReturnType<typeof makeUa> } = {}) {
+  const { auth: callAuth = auth, ua: given, ...rest } = extra;
+  const h = given ?? makeUa();
   const events: string[] = [];
   let ended: EndCause | undefined;
   const unreachable: string[] = [];
   const call = new OutgoingCall(h.ua, {
     target: 'sip:101@127.0.0.1',
     offer: OFFER,
-    auth,
+    auth: callAuth,
     log: quietLog,
     events: {
       onRinging: (s) => events.push(`ringing ${s}`),
@@ -30,7 +32,7 @@ function setup(extra: { silenceLimitMs?: number } = {}) {
       onInfo: (ct, body) => events.push(`info ${ct} ${body.toString()}`),
     },
     onUnreachable: (reason) => unreachable.push(reason),
-    ...extra,
+    ...rest,
   });
   call.start();
   const invites = () => requests(h.sent, 'INVITE');
@@ -56,6 +58,35 @@ function inDialog(from: SipRequest, method: string, seq: number): SipRequest {
 }
 
 describe('outgoing call (RFC 3261 §13)', () => {
+  it('sends the next INVITE with the credentials of the last 407 (RFC 3261 §22.3), and answers a stale nonce once', () => {
+    const digest = new DigestClient({ username: 'door', password: 'pw' }, () => 'c0ffee');
+    const h = makeUa();
+    const challenge = (nonce: string, stale = false) => ({
+      proxyAuthenticate: [{ scheme: 'Digest', params: { realm: '127.0.0.1', nonce, qop: 'auth', ...(stale ? { stale: 'true' } : {}) } }],
+    });
+    const first = setup({ auth: digest, ua: h });
+    assert.equal(first.invite().headers.proxyAuthorization, undefined, 'nothing is known before the first challenge');
+    h.ua.receive(reply(first.invite(), 407, 'Proxy Authentication Required', { toTag: 'p', headers: challenge('n1') }), SERVER);
+    assert.equal(first.invite().headers.proxyAuthorization?.[0]?.params.nc, '00000001');
+    h.ua.receive(reply(first.invite(), 486, 'Busy Here', { toTag: 'callee' }), SERVER);
+
+    const second = setup({ auth: digest, ua: h });
+    const pre = second.invite();
+    assert.equal(pre.headers.cseq.seq, 1);
+    assert.deepEqual(
+      { nonce: pre.headers.proxyAuthorization?.[0]?.params.nonce, nc: pre.headers.proxyAuthorization?.[0]?.params.nc },
+      { nonce: 'n1', nc: '00000002' },
+    );
+    // The server has dropped n1: one retry with the new nonce, then the call goes on.
+    h.ua.receive(reply(pre, 407, 'Proxy Authentication Required', { toTag: 'p2', headers: challenge('n2', true) }), SERVER);
+    const retry = second.invite();
+    assert.equal(retry.headers.cseq.seq, 2);
+    assert.equal(retry.headers.proxyAuthorization?.[0]?.params.nonce, 'n2');
+    h.ua.receive(reply(retry, 180, 'Ringing', { toTag: 'callee' }), SERVER);
+    assert.equal(second.call.state, 'ringing');
+    assert.equal(requests(h.sent, 'INVITE').filter((r) => r.headers.callId === pre.headers.callId).length, 2);
+  });
+
   it('answers a 407 with Proxy-Authorization, rings, and ACKs the 2xx through the reversed Record-Route', () => {
     const { ua, sent, events, invite, call } = setup();
     const first = invite();

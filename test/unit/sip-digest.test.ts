@@ -283,6 +283,71 @@ describe('DigestClient', () => {
     assert.equal(client.reuse('REGISTER', 'sip:intercom.test'), undefined);
   });
 
+  describe('pre-emptive credentials (RFC 3261 §22.3)', () => {
+    const INVITE_URI = 'sip:101@intercom.test';
+    const OFFER = Buffer.from('v=0\r\n');
+
+    it('offers nothing before the method was challenged, then the realm\'s last nonce with the next nc in the header that was asked for', () => {
+      const client = new DigestClient(creds, fixedCnonce);
+      assert.equal(client.preempt('INVITE', INVITE_URI, OFFER), undefined);
+      // The registrar challenges REGISTER (401): that alone says nothing of which header an INVITE needs.
+      client.answer(challengeResponse(401, [ch('n1', { opaque: 'op1' })], 1), 'REGISTER', 'sip:intercom.test');
+      assert.equal(client.preempt('INVITE', INVITE_URI, OFFER), undefined);
+      // The first call is challenged with 407 and a new nonce: answered with nc 1.
+      const first = client.answer(challengeResponse(407, [ch('n2', { opaque: 'op2' })], 1, 'call-1'), 'INVITE', INVITE_URI, OFFER);
+      assert.ok(first.ok);
+      assert.equal(first.header.params.nc, '00000001');
+      // The next calls carry Proxy-Authorization for n2 at once, nc 2, 3, with the same cnonce, opaque, algorithm and qop.
+      for (const nc of [2, 3]) {
+        const pre = client.preempt('INVITE', INVITE_URI, OFFER);
+        assert.ok(pre);
+        assert.equal(pre.proxy, true);
+        const p = pre.header.params;
+        assert.deepEqual(
+          { nonce: p.nonce, nc: p.nc, cnonce: p.cnonce, opaque: p.opaque, algorithm: p.algorithm, qop: p.qop, realm: p.realm, uri: p.uri },
+          { nonce: 'n2', nc: `0000000${nc}`, cnonce: '0a1b2c3d4e5f6071', opaque: 'op2', algorithm: 'SHA-256', qop: 'auth', realm: 'intercom.test', uri: INVITE_URI },
+        );
+        const expected = authorize({ challenge: challenge(ch('n2', { opaque: 'op2' })), method: 'INVITE', uri: INVITE_URI, ...creds, cnonce: '0a1b2c3d4e5f6071', nc });
+        assert.equal(p.response, expected.params.response);
+      }
+      // A later 401 to a REGISTER refresh brings a new nonce for the realm: the next INVITE uses it from nc 2 (the refresh had 1).
+      client.answer(challengeResponse(401, [ch('n3')], 5), 'REGISTER', 'sip:intercom.test');
+      const after = client.preempt('INVITE', INVITE_URI, OFFER);
+      assert.equal(after?.proxy, true);
+      assert.equal(after?.header.params.nonce, 'n3');
+      assert.equal(after?.header.params.nc, '00000002');
+      client.reset();
+      assert.equal(client.preempt('INVITE', INVITE_URI, OFFER), undefined);
+    });
+
+    it('a challenge to a pre-emptive request (stale or a new nonce) is answered once as a fresh one; a second is a rejection', () => {
+      const client = new DigestClient(creds, fixedCnonce);
+      client.answer(challengeResponse(407, [ch('n1')], 1, 'call-1'), 'INVITE', INVITE_URI, OFFER);
+      // Call 2 sends CSeq 1 with n1 pre-emptively; the server has dropped n1.
+      assert.ok(client.preempt('INVITE', INVITE_URI, OFFER));
+      const stale = client.answer(challengeResponse(407, [ch('n2', { stale: 'true' })], 1, 'call-2'), 'INVITE', INVITE_URI, OFFER);
+      assert.ok(stale.ok);
+      assert.equal(stale.header.params.nonce, 'n2');
+      assert.equal(stale.header.params.nc, '00000001');
+      // Call 3: a plain new nonce (no stale flag) is also answered, once.
+      assert.equal(client.preempt('INVITE', INVITE_URI, OFFER)?.header.params.nonce, 'n2');
+      const fresh = client.answer(challengeResponse(407, [ch('n3')], 1, 'call-3'), 'INVITE', INVITE_URI, OFFER);
+      assert.ok(fresh.ok);
+      // ...and a challenge to that answer means the password is wrong: no loop.
+      const again = client.answer(challengeResponse(407, [ch('n4')], 2, 'call-3'), 'INVITE', INVITE_URI, OFFER);
+      assert.deepEqual(again, { ok: false, rejected: true, error: 'credentials rejected for realm "intercom.test"' });
+    });
+
+    it('keeps servers apart: a phone called directly never gets the registrar\'s nonce, nor the registrar the phone\'s', () => {
+      const client = new DigestClient(creds, fixedCnonce);
+      client.answer(challengeResponse(401, [ch('phone-n', { realm: 'phone' })], 1, 'call-1'), 'INVITE', INVITE_URI, OFFER, 'UDP:127.0.0.9:5060');
+      assert.equal(client.preempt('INVITE', INVITE_URI, OFFER), undefined);
+      const phone = client.preempt('INVITE', INVITE_URI, OFFER, 'UDP:127.0.0.9:5060');
+      assert.equal(phone?.proxy, false);
+      assert.equal(phone?.header.params.realm, 'phone');
+    });
+  });
+
   it('gives clear errors for a 401 without challenge and for unusable challenges', () => {
     const client = new DigestClient(creds);
     assert.deepEqual(client.answer(challengeResponse(401, [], 1), 'REGISTER', 'sip:intercom.test'), {
