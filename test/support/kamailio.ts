@@ -27,6 +27,8 @@ export interface KamailioOptions {
   rejectBadPasswordWith403?: boolean;
   /** Shortest registration accepted (else 423). Default 5 s. */
   minExpires?: number;
+  /** Check digest nonce counts: a reused nonce needs an nc not seen before (default: any nc). */
+  nonceCount?: boolean;
   /** Kamailio log level: 2 info (default), 3 debug. */
   debugLevel?: number;
   /** Also serve SIP over TLS with this certificate and key (PEM files); port default a free one. */
@@ -92,6 +94,7 @@ export async function startKamailio(opts: KamailioOptions = {}): Promise<Kamaili
   ];
   if (opts.algorithm === 'SHA-256') defines.push('AUTH_SHA256');
   if (opts.rejectBadPasswordWith403) defines.push('BAD_PASSWORD_403');
+  if (opts.nonceCount) defines.push('NONCE_COUNT');
   if (opts.contactsAsRegistered) defines.push('CONTACTS_AS_REGISTERED');
   const tlsPort = opts.tls ? (opts.tls.port ?? (await freePort(address))) : undefined;
   if (opts.tls) defines.push('WITH_TLS', `TLS_PORT=${tlsPort}`, `TLS_CERT="${opts.tls.certFile}"`, `TLS_KEY="${opts.tls.keyFile}"`);
