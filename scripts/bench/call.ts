@@ -19,9 +19,12 @@
 //    by this script. Printed, from that stamp:
 //      - "INVITE leaves station": the station's first INVITE reaches the relay,
 //        i.e. it is on the wire; this is the figure of interest;
-//      - "INVITE at callee": the INVITE arrives at the callee after Kamailio
-//        has challenged it (407), the station has answered with credentials,
-//        and Kamailio has relayed it (two more hops through the relay);
+//      - "INVITE at callee": the INVITE arrives at the callee through Kamailio
+//        (two more hops through the relay). Kamailio challenges the first
+//        INVITE (407) and the station answers with credentials; later presses
+//        carry credentials from the start (RFC 3261 §22.3) and skip that
+//        round trip, so the median is the figure without it, and "INVITE
+//        datagrams per press" shows which presses were challenged;
 //      - "control reply": the station's answer to the press request.
 //    Then the same through the command line (`bin/intercom press`), whose
 //    round trip is mostly Node.js start-up: context for scripts that shell out.
@@ -383,7 +386,7 @@ function report(r: Results): string {
   out.push(
     table(heads, [
       latencyRow('INVITE leaves station', r.socketPress.left),
-      latencyRow('INVITE at callee (after 407 + relay)', r.socketPress.atCallee),
+      latencyRow('INVITE at callee (through Kamailio)', r.socketPress.atCallee),
       latencyRow('control reply', r.socketPress.reply),
       latencyRow('CLI `intercom press` round trip', r.cliPress.roundTrip),
       latencyRow('CLI spawn -> INVITE leaves station', r.cliPress.left),
