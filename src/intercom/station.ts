@@ -1,10 +1,10 @@
 // The door station, assembled: config in, a running SIP user agent, the door's
-// behaviour, audio devices and the control surface out. This is the one place
-// where the pure layers meet sockets, devices and time; "what happens when the
-// button is pressed" is in door.ts, and this file carries its actions out.
-import type { AudioFormat, AudioSink, AudioSource } from '../audio/device.ts';
+// behaviour, audio devices and the control surface out. "What happens when the
+// button is pressed" is in door.ts; this file feeds it events, carries out its
+// timer, relay and log actions, and hands call actions to call-legs.ts. The SIP
+// side is opened by sip-side.ts, status and commands are station-control.ts.
 import { createVoiceProcessing } from '../audio/dsp/processing.ts';
-import { openAudioSink, openAudioSource } from '../audio/registry.ts';
+import { openStationAudio } from './station-audio.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log/logger.ts';
 import { TonePlayer } from '../runtime/tone-player.ts';
@@ -25,12 +25,7 @@ import { StationStartError } from './station-error.ts';
 
 export { StationStartError };
 
-// Devices are opened once, at 16 kHz: G.722 calls use it as is, and a G.711
-// call's codec is wrapped to resample 16k<->8k (audio/codec-rate.ts). One rate
-// keeps one clock and one device setup whatever a call negotiates; PortAudio
-// streams are never reopened per call, and a narrowband call costs only a
-// small streaming resampler.
-const FORMAT: AudioFormat = STATION_AUDIO_FORMAT;
+const FORMAT = STATION_AUDIO_FORMAT;
 
 export interface Station extends StationControl {
   /** Hangs up, unregisters and releases every socket and device. */
@@ -39,35 +34,12 @@ export interface Station extends StationControl {
   applyConfig(next: Config): void;
 }
 
-async function openAudio(config: Config, log: Logger): Promise<{ source: AudioSource; sink: AudioSink }> {
-  // A door without audio can still ring and open: a missing device is logged, not fatal.
-  const fallback = async (key: string, e: unknown) => {
-    log.error('audio.unavailable', { key, reason: (e as Error).message });
-  };
-  let source: AudioSource;
-  let sink: AudioSink;
-  try {
-    source = await openAudioSource(config.audio.input, FORMAT);
-  } catch (e) {
-    await fallback('audio.input', e);
-    source = await openAudioSource('none', FORMAT);
-  }
-  try {
-    sink = await openAudioSink(config.audio.output, FORMAT);
-  } catch (e) {
-    await fallback('audio.output', e);
-    sink = await openAudioSink('none', FORMAT);
-  }
-  log.info('audio.ready', { input: source.description, output: sink.description });
-  return { source, sink };
-}
-
 /** Starts the door station described by a validated config. */
 export async function startStation(config: Config, log: Logger, events = new StationEvents()): Promise<Station> {
   const startedAt = new Date().toISOString();
   const { protocol, transport, local, ua: sipUa, auth, registration, serverLink, initialServer } = await openSipSide(config.sip, log);
 
-  const audio = await openAudio(config, log);
+  const audio = await openStationAudio(config.audio, log);
   // Resolved once (library loaded, mode logged); each call gets its own processor.
   const voice = createVoiceProcessing(config.audio, log);
   const cueSounds = await loadCueSounds(config.tones, FORMAT).catch((e: Error) => {
