@@ -6,7 +6,7 @@ import type { StationControl } from '../intercom/station-api.ts';
 import type { StationEvents } from '../intercom/station-events.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MqttConfig } from '../config/mqtt-schema.ts';
-import { startMqttLink, type MqttLink, type MqttLinkState } from './link.ts';
+import type { MqttLink, MqttLinkState } from './link.ts';
 
 /** Whether a change of settings leaves the old discovery configs pointing at nothing (so they are removed). */
 export function movesDiscovery(before: MqttConfig | undefined, after: MqttConfig | undefined): boolean {
@@ -43,6 +43,8 @@ export function mqttService(control: StationControl, events: StationEvents, log:
         running = next;
         current = config.mqtt;
         if (!config.mqtt) return;
+        // Loaded only for a door that uses MQTT: the client library alone is ~27 MB of resident memory.
+        const { startMqttLink } = await import('./link.ts');
         link = startMqttLink({
           config: config.mqtt,
           control,
