@@ -1,14 +1,14 @@
 // SIP messages as typed data, and the bytes <-> message codec.
 //
-// This is the module the rest of the firmware imports. The codec is the one
-// place that wraps the `sip` package and works around its defects; each part
-// lives in its own file and says there what it replaced and why:
+// This is the module the rest of the firmware imports. The codec replaces the
+// `sip` package, whose parser and serializer had defects; each part lives in
+// its own file and says there what it replaced and why:
 //  - message-types.ts: the message shapes and SipParseError;
 //  - message-text.ts: tokens, header names, folding, header-section bounds;
 //  - message-parser.ts: framing, the start line and the header lines;
 //  - header-scanner.ts: the structured header values;
 //  - message-serializer.ts: message -> bytes;
-//  - sip-uri.ts: SIP/SIPS URIs (still the package's grammar);
+//  - sip-uri.ts: SIP/SIPS URIs;
 //  - unparsable-salvage.ts: what a 400/505 to an unparsable request needs.
 export type { AuthHeader, CSeq, NameAddr, Params, ParseOptions, SipHeaders, SipMessage, SipRequest, SipResponse, Via } from './message-types.ts';
 export { otherHeader, SipParseError } from './message-types.ts';

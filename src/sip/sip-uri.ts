@@ -1,25 +1,21 @@
-// SIP and SIPS URIs. The URI grammar is still the `sip` package's
-// (`parseSipUri` wraps its parseUri); everything else in the codec is ours.
-import { createRequire } from 'node:module';
+// SIP and SIPS URIs (RFC 3261 §19.1.1, §25.1). Parsed here rather than
+// through the `sip` package: its parseUri is one expression, while loading the
+// package pulls in its transports (net, tls, dgram, ws): some 15 MB of
+// resident memory on a board that has little.
 import type { Params } from './message-types.ts';
 import { formatParams } from './message-serializer.ts';
 
-const require = createRequire(import.meta.url);
-interface SipPackage {
-  parseUri(s: string): RawUri | undefined;
-}
-const sipPackage = require('sip') as SipPackage;
-
-// The `sip` package's loose shape of a parsed URI.
-interface RawUri {
-  schema: string;
-  user?: string;
-  password?: string;
-  host: string;
-  port: number;
-  params: Params;
-  headers: Record<string, string>;
-}
+// The parts of `scheme:[user[:password]@]host[:port][;params][?headers]`.
+// A password is accepted and dropped (§19.1.1: NOT RECOMMENDED, never echoed).
+const USERINFO = String.raw`(?:([^\s>:@]+)(?::[^\s@>]+)?@)?`;
+const HOST = String.raw`([\w.-]+)`;
+const PORT = String.raw`(?::(\d+))?`;
+// ;name or ;name=value, repeated; a value never holds ';' or '?'.
+const PARAMS = String.raw`((?:;[^\s=?>;]+(?:=[^\s?;]+)?)*)`;
+// ?name=value&name=value, all or nothing.
+const HEADER = String.raw`[^\s&=>]+=[^\s&=>]+`;
+const HEADERS = `(?:\\?(${HEADER}(?:&${HEADER})*))?`;
+const URI = new RegExp(`^(sips?):${USERINFO}${HOST}${PORT}${PARAMS}${HEADERS}$`);
 
 /** A parsed sip:/sips: URI. */
 export interface SipUri {
@@ -36,9 +32,9 @@ export interface SipUri {
 export function parseSipUri(s: string): SipUri | undefined {
   let text = s.trim();
   if (text.startsWith('<') && text.endsWith('>')) text = text.slice(1, -1);
-  // The scheme is case-insensitive (RFC 3261 §19.1.4); the package's is not.
+  // The scheme is case-insensitive (RFC 3261 §19.1.4).
   text = text.replace(/^sips?:/i, (x) => x.toLowerCase());
-  // IPv6 references are outside what the package parses; handle them here.
+  // IPv6 references (RFC 5118).
   const v6 = /^(sips?):(?:([^@]+)@)?\[([0-9a-fA-F:.]+)\](?::(\d+))?((?:;[^?]*)?)(?:\?(.*))?$/.exec(text);
   if (v6) {
     if (!v6[3]!.includes(':')) return undefined;
@@ -52,19 +48,16 @@ export function parseSipUri(s: string): SipUri | undefined {
     if (v6[6]) out.headers = parseUriHeaders(v6[6]);
     return out;
   }
-  let r: RawUri | undefined;
-  try {
-    r = sipPackage.parseUri(text);
-  } catch {
-    r = undefined;
+  const m = URI.exec(text);
+  if (!m) return undefined;
+  const out: SipUri = { scheme: m[1] as 'sip' | 'sips', host: m[3]!.toLowerCase(), params: parseUriParams(m[5] ?? '') };
+  if (m[2]) out.user = m[2];
+  if (m[4]) {
+    const port = Number(m[4]);
+    if (!(port > 0 && port < 65536)) return undefined;
+    out.port = port;
   }
-  if (!r || (r.schema !== 'sip' && r.schema !== 'sips')) return undefined;
-  const out: SipUri = { scheme: r.schema, host: r.host.toLowerCase(), params: {} };
-  for (const [k, v] of Object.entries(r.params)) out.params[k.toLowerCase()] = v ?? null;
-  if (r.user) out.user = r.user;
-  if (r.port && r.port > 0 && r.port < 65536) out.port = r.port;
-  else if (r.port) return undefined;
-  if (Object.keys(r.headers).length > 0) out.headers = { ...r.headers };
+  if (m[6]) out.headers = parseUriHeaders(m[6]);
   return out;
 }
 
