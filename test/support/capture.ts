@@ -11,8 +11,10 @@ export interface LoopbackCapture {
 /** Starts capturing UDP on `lo` matching a tcpdump filter (e.g. "portrange 10000-19999"); resolves once it listens. */
 export async function captureLoopback(dir: string, filter: string): Promise<LoopbackCapture> {
   const file = join(dir, `capture-${Date.now()}.pcap`);
-  // -U: every packet is written as it comes, so stopping loses nothing.
-  const proc = spawnManaged('tcpdump', 'tcpdump', ['-i', 'lo', '-n', '-U', '-w', file, `udp and (${filter})`]);
+  // --immediate-mode: the kernel hands each packet over at once (otherwise it
+  // batches them, and the last batch is lost when tcpdump is stopped);
+  // -U: each packet is written as it comes.
+  const proc = spawnManaged('tcpdump', 'tcpdump', ['-i', 'lo', '-n', '--immediate-mode', '-U', '-w', file, `udp and (${filter})`]);
   await waitUntil('tcpdump listening', async () => {
     if (proc.hasExited()) throw new Error(`tcpdump exited: ${proc.output()}`);
     return /listening on lo/.test(proc.output());
