@@ -196,13 +196,13 @@ export async function runCommand(configPath: string, io: CliIO, options: RunOpti
     log,
   );
   let started = false;
-  // Scheduled provisioning checks; a new good document is applied like `intercom reload`.
   /** A reload of any trigger; a new provisioned document it put in force is cached once the station runs with it. */
   const reload = async (trigger: string): Promise<CommandResult> => {
     const result = await reloader.reload(trigger);
     provisioner.settled(true);
     return result;
   };
+  // Scheduled provisioning checks; a new good document is applied like `intercom reload`.
   const checks = startProvisioningTimer(
     () => (started ? provisioner.nextCheckMs() : undefined),
     async () => {

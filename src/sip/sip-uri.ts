@@ -36,22 +36,13 @@ export function parseSipUri(s: string): SipUri | undefined {
   text = text.replace(/^sips?:/i, (x) => x.toLowerCase());
   // IPv6 references (RFC 5118).
   const v6 = /^(sips?):(?:([^@]+)@)?\[([0-9a-fA-F:.]+)\](?::(\d+))?((?:;[^?]*)?)(?:\?(.*))?$/.exec(text);
-  if (v6) {
-    if (!v6[3]!.includes(':')) return undefined;
-    const out: SipUri = { scheme: v6[1] as 'sip' | 'sips', host: `[${v6[3]}]`, params: parseUriParams(v6[5] ?? '') };
-    if (v6[2]) out.user = v6[2].split(':')[0]!;
-    if (v6[4]) {
-      const port = Number(v6[4]);
-      if (!(port > 0 && port < 65536)) return undefined;
-      out.port = port;
-    }
-    if (v6[6]) out.headers = parseUriHeaders(v6[6]);
-    return out;
-  }
-  const m = URI.exec(text);
+  if (v6 && !v6[3]!.includes(':')) return undefined;
+  // Both expressions capture scheme, user[:password], host, port, params, headers.
+  const m = v6 ?? URI.exec(text);
   if (!m) return undefined;
-  const out: SipUri = { scheme: m[1] as 'sip' | 'sips', host: m[3]!.toLowerCase(), params: parseUriParams(m[5] ?? '') };
-  if (m[2]) out.user = m[2];
+  const host = v6 ? `[${m[3]}]` : m[3]!.toLowerCase();
+  const out: SipUri = { scheme: m[1] as 'sip' | 'sips', host, params: parseUriParams(m[5] ?? '') };
+  if (m[2]) out.user = m[2].split(':')[0]!;
   if (m[4]) {
     const port = Number(m[4]);
     if (!(port > 0 && port < 65536)) return undefined;
