@@ -59,6 +59,8 @@ export interface DoorHardware {
   /** Switches the amplifier enable. */
   amplifier(on: boolean): void;
   snapshot(): HardwareSnapshot;
+  /** The door contact as debounced (no line is read); undefined when none is configured. */
+  contact(): HardwareSnapshot['door_contact'];
   /** Drives every output inactive and releases all lines. */
   close(): Promise<void>;
 }
@@ -223,6 +225,7 @@ export async function openDoorHardware(
     amplifier(on) {
       drive(out('gpio.amplifier'), on);
     },
+    contact: contactState,
     snapshot() {
       const value = (f: () => boolean): boolean | undefined => {
         try {
