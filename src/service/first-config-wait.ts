@@ -5,11 +5,14 @@
 // they are. The wait tells systemd why the start takes long (STATUS=) and
 // extends its start timeout before each pause (EXTEND_TIMEOUT_USEC=, sd_notify(3)).
 import type { Logger } from '../log/logger.ts';
+import { backoffDelay, NO_JITTER, type BackoffPolicy } from '../sip/backoff.ts';
 import { statusAssignment, type Notifier } from './sd-notify.ts';
+
+const FIRST_CONFIG_BACKOFF: BackoffPolicy = { baseMs: 5000, capMs: 300_000 };
 
 /** Pause before the n-th retry (n from 0): 5 s, doubling, at most 5 min. */
 export function firstConfigRetryMs(attempt: number): number {
-  return Math.min(5000 * 2 ** Math.min(attempt, 10), 300_000);
+  return backoffDelay(FIRST_CONFIG_BACKOFF, attempt + 1, NO_JITTER);
 }
 
 /** What a config load says: loaded, or failed (`transient`: it may work later). */

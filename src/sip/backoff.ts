@@ -12,6 +12,9 @@ export const FAILURE_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 60_000 };
 /** Rejected credentials will not fix themselves quickly: start at a minute, cap at 30. */
 export const AUTH_BACKOFF: BackoffPolicy = { baseMs: 60_000, capMs: 30 * 60_000 };
 
+/** The `random` at which backoffDelay spreads nothing: exactly the capped exponential. */
+export const NO_JITTER = 0.5;
+
 /** Delay before retry number `attempt` (1-based); `random` in [0,1) spreads it by ±20%. */
 export function backoffDelay(policy: BackoffPolicy, attempt: number, random: number = Math.random()): number {
   const exp = policy.baseMs * 2 ** Math.max(0, Math.min(attempt - 1, 30));
